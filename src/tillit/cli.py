@@ -1,0 +1,206 @@
+"""The `tillit` command: build, run one notebook, render, generate the twin, batch runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .config import ConfigError, load_run_params, repo_root
+
+SURVEY_STEMS = ("survey_2023.csv", "survey_2023.xlsx", "survey_2023.sav")
+SYNTH_MARKER = "SYNTETISK.json"
+
+
+def step_line(name: str, seconds: float, status: str) -> str:
+    return f"  {name:<28} {seconds:7.1f} s  {status}"
+
+
+def raw_state(raw_dir: Path) -> str:
+    """'real', 'synthetic' or 'empty': what data/raw/ holds."""
+    has_survey = any((raw_dir / stem).is_file() for stem in SURVEY_STEMS)
+    if not has_survey:
+        return "empty"
+    return "synthetic" if (raw_dir / SYNTH_MARKER).is_file() else "real"
+
+
+def ensure_raw(raw_dir: Path, progress=print) -> str:
+    """Generate the synthetic twin when data/raw/ holds no export; never touch a real one."""
+    state = raw_state(raw_dir)
+    if state == "empty":
+        from . import synth
+
+        t0 = time.perf_counter()
+        synth.write_raw(raw_dir, synth.default_seed())
+        progress(step_line("synth (syntetisk tvilling)", time.perf_counter() - t0, "ok"))
+        return "synthetic"
+    progress(f"  kildedata: {'reell eksport' if state == 'real' else 'syntetisk tvilling'} i {raw_dir}")
+    return state
+
+
+def _parse_value(text: str):
+    """`-p key value` values are YAML scalars, as with papermill (10 → int, true → bool)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def cmd_build(args) -> int:
+    from . import pipeline
+
+    root = repo_root()
+    params = load_run_params()
+    print("tillit build")
+    ensure_raw(params.path("raw_dir", root))
+    pipeline.build(only=args.only, force=args.force, workers=args.workers, progress=print, root=root)
+    return _render(args.renderer, root)
+
+
+def _render(renderer: str, root: Path) -> int:
+    from . import book, pipeline
+
+    t0 = time.perf_counter()
+    result = book.render(root, renderer=renderer)
+    seconds = time.perf_counter() - t0
+    pipeline.record_render(result.renderer, seconds, root=root)
+    print(step_line(f"render ({result.renderer})", seconds, "ok"))
+    label = "Quarto" if result.renderer == "quarto" else "nbconvert-reserveløsningen (Quarto finnes ikke på PATH)"
+    print(f"Boka er laget med {label}: {result.index_path}")
+    return 0
+
+
+def cmd_render(args) -> int:
+    return _render(args.renderer, repo_root())
+
+
+def cmd_run(args) -> int:
+    from . import pipeline
+
+    params = {}
+    if args.file:
+        data = yaml.safe_load(Path(args.file).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{args.file}: forventet nøkkel: verdi-par")
+        params.update(data)
+    for key, value in args.param or []:
+        params[key] = _parse_value(value)
+    name = Path(args.notebook).stem
+    result = pipeline.run_notebook(name, params or None,
+                                   output_path=Path(args.output) if args.output else None)
+    print(step_line(name, result.seconds, result.status))
+    return 0 if result.status != "failed" else 1
+
+
+def cmd_synth(args) -> int:
+    from . import synth
+
+    root = repo_root()
+    raw_dir = Path(args.raw_dir) if args.raw_dir else load_run_params().path("raw_dir", root)
+    if raw_state(raw_dir) == "real" and not args.force:
+        raise ConfigError(f"{raw_dir} inneholder en reell eksport; bruk en annen --raw-dir (eller --force)")
+    t0 = time.perf_counter()
+    seed = synth.default_seed() if args.seed is None else args.seed
+    paths = synth.write_raw(raw_dir, seed, n_respondents=args.n, formats=tuple(args.formats.split(",")))
+    print(step_line("synth", time.perf_counter() - t0, "ok"))
+    for p in paths:
+        print(f"    {p}")
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from . import batch
+
+    out = Path(args.out) if args.out else repo_root() / "outputs" / "batch" / Path(args.spec).stem
+    summary = batch.run_batch(Path(args.spec), out, scheduler=args.scheduler, workers=args.workers)
+    failed = int((summary["status"] == "failed").sum())
+    print(f"{len(summary)} kjøringer, {failed} feilet. Oversikt: {out / 'index.html'}")
+    return 1 if failed else 0
+
+
+def cmd_ledger(args) -> int:
+    from . import ledger
+
+    params = load_run_params()
+    table = ledger.compute_ledger(params.path("data_dir", repo_root()))
+    with_pd = table.to_string(index=False)
+    print(with_pd)
+    ledger.check_ledger(table, mode=args.mode or params.targets)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tillit", description="Tillitsreformen i NAV – Delrapport 1 som kompendium")
+    sub = parser.add_subparsers(dest="command", required=True)
+    renderers = ["auto", "quarto", "fallback"]
+
+    p = sub.add_parser("build", help="kjør alle notatbøkene i rekkefølge og lag boka")
+    p.add_argument("--force", action="store_true", help="kjør alt på nytt, uten hurtiglager")
+    p.add_argument("--workers", type=int, default=None, help="kapitler som kjører samtidig")
+    p.add_argument("--only", nargs="+", default=None, help="bare disse notatbøkene")
+    p.add_argument("--renderer", choices=renderers, default="auto")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("run", help="kjør én notatbok med papermill")
+    p.add_argument("notebook")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAVN", "VERDI"))
+    p.add_argument("-f", "--file", help="YAML-fil med parametere")
+    p.add_argument("-o", "--output", help="hvor den kjørte notatboken skrives")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("render", help="lag boka av de kjørte notatbøkene")
+    p.add_argument("--renderer", choices=renderers, default="auto")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("synth", help="skriv den syntetiske tvillingen til data/raw/")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--n", type=int, default=3660, help="antall respondenter etter rensing")
+    p.add_argument("--formats", default="csv", help="csv,xlsx,sav")
+    p.add_argument("--raw-dir", default=None)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("batch", help="kjør notatbøker over et parameternett på Dask")
+    p.add_argument("spec", help="YAML med notatbøker og parametere (se params/batch_example.yml)")
+    p.add_argument("--out", default=None)
+    p.add_argument("--scheduler", default=None, help="adressen til en eksisterende Dask-klynge")
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("ledger", help="skriv ut reproduksjonsregnskapet")
+    p.add_argument("--mode", choices=["error", "warn"], default=None)
+    p.set_defaults(func=cmd_ledger)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("Avbrutt.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear message, not a traceback, for the errors we expect
+        from .config import ConfigError as _CE
+
+        expected = (_CE, FileNotFoundError)
+        try:
+            from .schemas import DataError
+            expected += (DataError,)
+        except ImportError:
+            pass
+        try:
+            from .pipeline import PipelineError
+            expected += (PipelineError,)
+        except ImportError:
+            pass
+        if isinstance(exc, expected):
+            print(f"Feil: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
