@@ -186,15 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         from .config import ConfigError as _CE
 
         expected = (_CE, FileNotFoundError)
+        from .disclosure import DisclosureError
+        from .pipeline import PipelineError
+        from .schemas import DataError
+
+        expected += (DataError, DisclosureError, PipelineError)
         try:
-            from .schemas import DataError
-            expected += (DataError,)
-        except ImportError:
-            pass
-        try:
-            from .pipeline import PipelineError
-            expected += (PipelineError,)
-        except ImportError:
+            from .ordinal import OrdinalError
+            expected += (OrdinalError,)
+        except ImportError:  # pragma: no cover
             pass
         if isinstance(exc, expected):
             print(f"Feil: {exc}", file=sys.stderr)

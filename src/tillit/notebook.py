@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from . import report
+from . import fmt, report
 from .codebook import Codebook, load_codebook
 from .config import SHARED_KEYS, ConfigError, RunParams, _explain, load_run_params, repo_root
 from .provenance import Provenance, current_cell, git_commit, sha256_tree
@@ -29,7 +29,7 @@ def data_source_text(source: dict) -> tuple[str, str]:
     if source.get("kind") == "synthetic":
         return "warning", (
             "Denne utgaven viser en syntetisk tvilling av datagrunnlaget: genererte svar fra "
-            f"{source.get('n_respondents', 'et kjent antall')} fiktive respondenter (frø "
+            f"{fmt.num(source['n_respondents']) if 'n_respondents' in source else 'et kjent antall'} fiktive respondenter (frø "
             f"{source.get('seed', '?')}) som er kalibrert slik at de gjengir tallene som er "
             "publisert i Delrapport 1. Ingen svar fra ekte personer inngår. Tall som ikke er "
             "publisert i rapporten, er derfor modellens tall og ikke NAVs."

@@ -88,7 +88,7 @@ def diverging(shares: pd.DataFrame, labels: dict[int, str], dont_know: str | Non
                         color="white" if code in (1, 5) else TEXT)
     ax.axvline(0, color="#555555", linewidth=0.8)
     row_labels = [str(i) for i in df.index]
-    if n_col and n_col in df.columns:
+    if n_col and n_col in df.columns and df[n_col].nunique(dropna=False) > 1:
         row_labels = [f"{lab} ({fmt.n(int(nv))})" if pd.notna(nv) else f"{lab} (prikket)"
                       for lab, nv in zip(row_labels, df[n_col])]
     ax.set_yticks(y, row_labels)
@@ -174,16 +174,18 @@ def mean_dots(df: pd.DataFrame, label_col: str, mean_col: str, lo_col: str, hi_c
         err = np.vstack([m - sub[lo_col].to_numpy(dtype=float), sub[hi_col].to_numpy(dtype=float) - m])
         ax.errorbar(m, y, xerr=err, fmt="o", color=QUALITATIVE[h_i % len(QUALITATIVE)], capsize=3,
                     label=None if hue is None else str(hue), markersize=6)
-        for yi, v in zip(y, m):
+        hi_vals = sub[hi_col].to_numpy(dtype=float)
+        for yi, v, h in zip(y, m, hi_vals):
             if np.isfinite(v):
-                ax.text(v, yi - 0.18, fmt.num(v, 2), ha="center", va="bottom", fontsize=7.5, color=TEXT)
+                ax.text(h + 0.04, yi, fmt.num(v, 2), ha="left", va="center", fontsize=7.5, color=TEXT)
     ax.set_yticks(np.arange(len(groups)), [str(g) for g in groups])
     ax.invert_yaxis()
     ax.set_xlim(*xlim)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(1))
     ax.xaxis.set_major_formatter(fmt.number_formatter(0))
     ax.set_xlabel(xlabel)
     if hue_col:
-        ax.legend(loc="best")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title, loc="left")
     fig.tight_layout()

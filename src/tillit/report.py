@@ -90,6 +90,15 @@ def show_figure(fig, *, notebook: str, output_dir: Path, label: str, caption: st
     return Path(output_dir) / src
 
 
+_NUMERIC_RE = re.compile(r"^[−+-]?[0-9][0-9\u00a0 ]*(,[0-9]+)?(\u00a0?%)?( \(.*\))?$")
+
+
+def _is_numeric_column(values: pd.Series) -> bool:
+    """A displayed column is right-aligned when every non-blank cell reads as a number."""
+    texts = [str(v).strip() for v in values if str(v).strip() not in ("", "–", "–*", "nan")]
+    return bool(texts) and all(_NUMERIC_RE.match(t) for t in texts)
+
+
 def _md_cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
@@ -107,8 +116,9 @@ def show_table(display_df: pd.DataFrame, *, notebook: str, output_dir: Path, lab
     path = Path(output_dir) / csv
     atomic_write_bytes(path, csv_bytes(csv_df if csv_df is not None else display_df))
     cols = [str(c) for c in display_df.columns]
+    numeric = [_is_numeric_column(display_df.iloc[:, i]) for i in range(len(cols))]
     lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |",
-             "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(cols))) + "|"]
+             "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
     for row in display_df.itertuples(index=False):
         lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
     note_md = f"\n\n{note}" if note else ""
@@ -117,7 +127,7 @@ def show_table(display_df: pd.DataFrame, *, notebook: str, output_dir: Path, lab
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = "".join(
         "<tr>" + "".join(
-            f"<td{' class=num' if i else ''}>{html.escape(str(v))}</td>" for i, v in enumerate(row)
+            f"<td{' class=num' if numeric[i] else ''}>{html.escape(str(v))}</td>" for i, v in enumerate(row)
         ) + "</tr>"
         for row in display_df.itertuples(index=False)
     )

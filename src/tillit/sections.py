@@ -47,6 +47,9 @@ def _gated_share_rows(ctx: Context, table_id: str, frame: pd.DataFrame, index_co
     return gated.values.reset_index()
 
 
+GROUP_WORDS = {"unit_type": "enhetstype", "role": "rolle", "line": "linje"}
+
+
 def _caption_n(n: int) -> str:
     return fmt.n(int(n))
 
@@ -180,7 +183,7 @@ def share_by_group(ctx: Context, var: str, codes: list[int], by: str, label: str
                            xlabel=xlabel, order=order)
     top = gated.dropna(subset=["share"]).sort_values("share", ascending=False)
     alt = (f"Stolper med andelen som svarer {', '.join(cb.scale_of(var).labels[c].lower() for c in codes)} "
-           f"per {by.replace('_', ' ')}" + (f" og {hue}" if hue else "") +
+           f"per {GROUP_WORDS.get(by, by)}" + (f" og {GROUP_WORDS.get(hue, hue)}" if hue else "") +
            (f". Høyest: {top.iloc[0][by]} ({fmt.pct(top.iloc[0]['share'])})." if len(top) else "."))
     ctx.figure(fig, label, f"{caption} ({_caption_n(int(res['n'].sum()))})", alt,
                data=gated.rename(columns=str))
@@ -199,17 +202,18 @@ def means_by_group(ctx: Context, items: list[str], by: str, label: str, caption:
     for item in items:
         m = tables.mean(df, item, by=by, cb=cb)
         m.insert(0, "item", cb.items[item].label)
+        m.insert(1, "var", item)
         frames.append(m)
     res = tables.label_groups(pd.concat(frames, ignore_index=True), cb, cols=(by,))
     res["row"] = res["item"] + " – " + res[by].astype(str)
     gated = _gated_means(ctx, f"{ctx.name}/{label}", res[["row", "n", "mean", "lo", "hi"]], "row")
-    gated = gated.merge(res[["row", "item", by, "dont_know"]], on="row")
+    gated = gated.merge(res[["row", "item", "var", by, "dont_know"]], on="row")
     if item_as_row:
         fig = plots.mean_dots(gated, "item", "mean", "lo", "hi", hue_col=by)
     else:
         fig = plots.mean_dots(gated, by, "mean", "lo", "hi", hue_col="item")
     alt = ("Punkter med gjennomsnitt og 95 prosents konfidensintervall for "
-           + fmt.listing([cb.items[i].label for i in items]) + f", fordelt på {by.replace('_', ' ')}.")
+           + fmt.listing([cb.items[i].label.lower() for i in items]) + f", fordelt på {GROUP_WORDS.get(by, by)}.")
     ctx.figure(fig, label, f"{caption} ({_caption_n(int(res.groupby('item')['n'].sum().max()))})", alt,
                data=gated.rename(columns=str))
     return gated
@@ -284,6 +288,7 @@ def exclusion_flow(ctx: Context, label: str = "tbl-rensing") -> pd.DataFrame:
         "Steg": flow["step"].astype(str),
         "Regel": flow["rule"],
         "Fjernet": [fmt.num(v) for v in flow["removed"]],
+        "Rettet": [fmt.num(v) if v else "" for v in flow.get("changed", pd.Series(0, index=flow.index))],
         "Igjen": [fmt.num(v) for v in flow["remaining"]],
     })
     ctx.table(disp, label, "Fra eksport til analysegrunnlag: rader fjernet av hver regel", csv_df=flow)
@@ -511,11 +516,11 @@ def competition_summary(ctx: Context, comp: pd.DataFrame) -> dict:
 
 
 def role_gaps(*frames: pd.DataFrame) -> dict:
-    """{item label key: {role label: mean}} from means_by_group results (item keys as codebook names)."""
+    """{variable: {role label: mean}} from means_by_group results."""
     out: dict = {}
     for frame in frames:
         for _, row in frame.iterrows():
-            out.setdefault(row["item"], {})[row["role"]] = row["mean"]
+            out.setdefault(row["var"], {})[row["role"]] = row["mean"]
     return out
 
 
@@ -569,9 +574,8 @@ def municipal_vs_state(ctx: Context) -> dict:
     ctx.table(disp, "tbl-malkonflikt", "Opplever du en målkonflikt mellom statlig og kommunal styring? Ledere på "
               f"NAV-kontor ({fmt.n(int(vals['n']))})", csv_df=g.values.reset_index().rename(columns=str),
               note=g.footnote or None)
-    means = gated.set_index("item")["mean"]
-    return {"municipal": float(means[cb.items["steer_municipal"].label]),
-            "state": float(means[cb.items["steer_state"].label]),
+    means = gated.set_index("var")["mean"]
+    return {"municipal": float(means["steer_municipal"]), "state": float(means["steer_state"]),
             "yes": float(vals[1] / answered) if answered else float("nan"),
             "no": float(vals[2] / answered) if answered else float("nan"), "n": int(vals["n"])}
 
@@ -614,3 +618,246 @@ def findings_overview(ctx: Context, label: str = "tbl-hovedfunn") -> pd.DataFram
     })
     ctx.table(disp, label, "Hovedfunn og nøkkeltall for hvert av de fem målene")
     return disp
+
+
+# --- appendix ------------------------------------------------------------------------------
+def compare_2017(ctx: Context, label: str = "fig-2017-2023") -> pd.DataFrame:
+    """The items asked in both years: share in the top two categories, 2017 vs 2023.
+
+    The 2017 microdata are not public; in the synthetic twin they are generated from documented
+    assumptions (params/synthetic.yml), and the caption says so.
+    """
+    cb = ctx.codebook
+    rows = []
+    for year in (2017, 2023):
+        df = ctx.survey(year)
+        for item in cb.items_2017:
+            res = tables.share(df, item, HIGH)
+            rows.append({"year": str(year), "item": item, "label": cb.items[item].label,
+                         **res.iloc[0][["k", "n", "share", "lo", "hi"]].to_dict()})
+    long = pd.DataFrame(rows)
+    gated = _gated_share_rows(ctx, f"{ctx.name}/{label}", long.assign(row=long["year"] + " " + long["item"]),
+                              ["row"]).merge(long[["year", "label"]].assign(row=long["year"] + " " + long["item"]),
+                                             on="row")
+    assumed = ctx.is_synthetic
+    year_label = {"2017": "2017 (antakelse)" if assumed else "2017", "2023": "2023"}
+    gated["År"] = gated["year"].map(year_label)
+    fig = plots.grouped_columns(gated, "label", "share", "År", ylabel="Andel positivt / i stor grad / mye",
+                                order=[cb.items[i].label for i in cb.items_2017], rotate=30, width=11)
+    n17 = len(ctx.survey(2017))
+    note = (" 2017-tallene er genererte ut fra dokumenterte antakelser, fordi 2017-dataene ikke er publisert."
+            if assumed else "")
+    ctx.figure(fig, label, f"Spørsmål stilt både i 2017 og 2023: andel i de to øverste kategoriene "
+               f"(2017: {fmt.n(n17)}; 2023: {fmt.n(len(ctx.survey()))}).{note}",
+               "Grupperte søyler for hvert spørsmål som ble stilt begge år, med andelen i de to øverste "
+               "svarkategoriene i 2017 og 2023 side om side.", data=gated[["year", "label", "n", "share"]])
+    if assumed:
+        ctx.prose("Sammenligningen med 2017 bygger i denne utgaven på genererte 2017-svar. Forskjellene "
+                  "mellom årene er derfor modellens antakelser, ikke funn, og reproduksjonsregnskapet "
+                  "fører dem som antakelser.")
+    return gated
+
+
+def data_method_prose(ctx: Context) -> str:
+    from .config import params_yaml
+
+    flow = ctx.exclusion_flow()
+    src = ctx.data_source
+    base = (f"Spørreundersøkelsen ble eksportert med {fmt.num(flow['remaining'].iloc[0])} rader. Rensingen "
+            f"fjerner testsvar, avbrutte besvarelser og doble innsendinger etter faste regler i rekkefølge "
+            f"(se @tbl-rensing i kapittel 3), og retter ulike skrivemåter av enhetstyper og roller etter "
+            f"kodeboken. Igjen står {fmt.num(flow['remaining'].iloc[-1])} respondenter. Svaret «Vet ikke» "
+            f"holdes utenfor gjennomsnitt og modeller, men telles og vises i figurene, og andeler regnes av "
+            f"alle svar med «Vet ikke» i nevneren når ikke annet er sagt.")
+    if not ctx.is_synthetic:
+        return base + " Dataene er den reelle eksporten, lest inn etter kodeboken og `params/mapping.yml`."
+    model = params_yaml("synthetic.yml")
+    truth = model["outcomes"]["trust_hindrance"]["predictors"]
+    coefs = fmt.listing([f"{ctx.codebook.items[k].raw.lower()} {fmt.signed(v, 2)}" for k, v in truth.items()])
+    return base + (
+        f"\n\nDenne utgaven bruker en syntetisk tvilling (generatorversjon {src.get('generator_version', '?')}, frø "
+        f"{src.get('seed', '?')}). Svarene trekkes fra en latent variabel-modell med tilfeldige effekter for "
+        f"hver enhet (standardavvik {fmt.num(model['outcomes']['trust_hindrance']['unit_sd'], 2)} på log-odds-skalaen), "
+        f"effekter av rolle og enhetstype og eksplisitte koeffisienter fra erfaringer med styringen til "
+        f"utfallene. For opplevde tillitshindringer er de sanne log-odds-koeffisientene per skalatrinn: "
+        f"{coefs}. Deretter kalibreres utvalget eksakt til rapportens publiserte tall ved å flytte de "
+        f"færreste respondentene nærmest skjæringspunktene, slik at modellens sammenhenger nesten ikke "
+        f"påvirkes. Tvillingen har også det rot en ekte eksport har: testsvar, avbrutte og doble "
+        f"besvarelser og ulike skrivemåter. Fritekstsvarene er genererte og forlater aldri `data/`."
+    )
+
+
+def disclosure_prose(ctx: Context) -> str:
+    log_path = ctx.output_dir / "disclosure_log.csv"
+    n_log = 0
+    tables_hit = 0
+    if log_path.is_file():
+        log = pd.read_csv(log_path, dtype=str)
+        n_log, tables_hit = len(log), log["table_id"].nunique()
+    return (
+        f"Hver tabell og figur passerer ett og samme prikkesteg. En celle som bygger på færre enn "
+        f"{fmt.num(ctx.min_cell)} respondenter, vises ikke (markert med –*), og andeler og gjennomsnitt for en "
+        f"så liten gruppe skjules også. Der en publisert sum ellers ville gjøre det mulig å regne ut en skjult "
+        f"celle, skjules også den nest minste cellen i samme rad eller kolonne. Minstegrensen settes med "
+        f"parameteren `min_cell` (streng modus hever den til minst 10). Ved bygging av denne utgaven var "
+        f"{fmt.num(n_log)} celler i {fmt.num(tables_hit)} tabeller skjult så langt; hver skjuling er logget "
+        f"med årsak i `outputs/disclosure_log.csv`. Ingen rader på respondentnivå og ingen fritekstsvar "
+        f"skrives til utdataene."
+    )
+
+
+def ledger_section(ctx: Context, mode: str = "error", label: str = "tbl-regnskap") -> pd.DataFrame:
+    from . import ledger
+
+    table = ledger.compute_ledger(ctx.data_dir)
+    disp = pd.DataFrame({
+        "Kap.": table["section"], "Påstand": table["statement"], "Publisert": table["published"],
+        "Beregnet": table["recomputed"], "Avvik": table["difference"],
+        "": ["✓" if ok else "✗" for ok in table["ok"]],
+    })
+    targets = table[table["kind"] == "mål"]
+    ctx.table(disp, label, f"Reproduksjonsregnskap: {fmt.num(int(targets['ok'].sum()))} av "
+              f"{fmt.num(len(targets))} publiserte tall gjenskapt, pluss {fmt.num(len(table) - len(targets))} "
+              "antakelser", csv_df=table)
+    missed = ledger.check_ledger(table, mode=mode)
+    if len(missed):
+        ctx.prose(f"**{fmt.num(len(missed))} publiserte tall er ikke gjenskapt** (se ✗ i tabellen).")
+    return table
+
+
+# --- ordinal models ---------------------------------------------------------------------------
+@dataclass
+class ModelSet:
+    fits: dict
+    lr: dict
+    brant: dict
+
+
+def fit_models(ctx: Context, names: tuple[str, ...] = ("trust", "mor_effect", "goal_types")) -> ModelSet:
+    """Fit the chapter's main models, their likelihood-ratio comparisons and Brant tests."""
+    from . import ordinal
+
+    spec = ordinal.load_models()
+    df = ctx.survey()
+    fits, lr, brant = {}, {}, {}
+    for key, comp in spec.comparisons.items():
+        if comp.full in names:
+            test = ordinal.lr_test(comp.full, comp.restricted, df, models=spec, label=comp.label)
+            lr[comp.full] = test
+            fits[comp.full] = test.full_fit
+    for name in names:
+        if name not in fits:
+            fits[name] = ordinal.fit_model(name, df)
+        _check_levels(ctx, fits[name])
+        brant[name] = ordinal.brant_test(fits[name])
+    return ModelSet(fits, lr, brant)
+
+
+def _check_levels(ctx: Context, fit) -> None:
+    """Every category a model reports on must rest on at least min_cell respondents."""
+    from .disclosure import DisclosureError
+
+    d = fit.design
+    for var in d.references:
+        for col in d.terms[var]:
+            n = int(d.X[col].sum())
+            if n < ctx.min_cell:
+                raise DisclosureError(
+                    f"modell '{d.model}': nivået {d.level_labels.get(col, col)} av '{var}' bygger på {n} "
+                    f"{d.unit} (< min_cell = {ctx.min_cell}); slå sammen nivåer i params/models.yml")
+
+
+def model_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.DataFrame:
+    from . import ordinal
+
+    fit = models.fits[name]
+    table = ordinal.odds_ratio_table(fit, formatted=True)
+    raw = ordinal.odds_ratio_table(fit)
+    s = fit.summary_stats()
+    conv = "konvergert" if s["konvergert"] else "IKKE konvergert"
+    note = (f"n = {fmt.num(s['n_brukt'])} ({fmt.num(s['n_utelatt'])} utelatt); {fmt.num(s['n_klynger'] or 0)} klynger; "
+            f"McFaddens pseudo-R² {fmt.num(s['mcfadden_r2'], 3)}; AIC {fmt.num(s['aic'], 1)}; {conv} etter "
+            f"{s['iterasjoner']} Newton-steg (største gradient {fmt.num(s['maks_gradient'] * 1e6, 2)}·10⁻⁶). "
+            f"Standardfeil robuste for klynger ({fit.design.spec.cluster}). Terskler på den latente skalaen.")
+    ctx.table(table, label, f"{fit.design.spec.label}: ordinal logistisk regresjon, oddsforhold med 95 % "
+              f"konfidensintervall ({fmt.n(s['n_brukt'])})", csv_df=raw.drop(columns=["kolonne"]), note=note)
+    return table
+
+
+def model_prediction_figure(ctx: Context, models: ModelSet, name: str, by: str, label: str):
+    import matplotlib.pyplot as plt
+
+    from . import ordinal
+
+    fit = models.fits[name]
+    pp = ordinal.predicted_probabilities(fit, by)
+    scale = ctx.codebook.scale_of(by)
+    pp["etikett"] = pp["nivå"].map(lambda v: scale.short.get(int(v), str(v)) if str(v).isdigit() else str(v))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    ordinal.plot_predicted_probabilities(pp, ax=ax)
+    ax.legend(title=ctx.codebook.items[by].raw, frameon=False, fontsize="small", loc="upper right")
+    fig.tight_layout()
+    first, last = pp["etikett"].iloc[0], pp["etikett"].iloc[-1]
+    top = pp["svar"].iloc[-1]
+    p_first = pp[(pp["etikett"] == first) & (pp["svar"] == top)]["sannsynlighet"].iloc[0]
+    p_last = pp[(pp["etikett"] == last) & (pp["svar"] == top)]["sannsynlighet"].iloc[0]
+    alt = (f"Predikerte sannsynligheter for hvert svar på «{fit.design.outcome_label}» for ulike nivåer av "
+           f"«{ctx.codebook.items[by].raw}». Sannsynligheten for «{top}» går fra {fmt.pct(p_first)} ved "
+           f"«{first}» til {fmt.pct(p_last)} ved «{last}».")
+    ctx.figure(fig, label, f"Predikert fordeling av svarene etter opplevd konkurranse, med 95 % intervaller "
+               f"(modellen «{fit.design.spec.label}», {fmt.n(fit.design.n_used)})", alt,
+               data=pp.drop(columns=["se"]).rename(columns=str))
+    return pp
+
+
+def model_prose(models: ModelSet, name: str) -> str:
+    from . import ordinal
+
+    return ordinal.describe(models.fits[name], models.brant.get(name), models.lr.get(name))
+
+
+def goal_model_section(ctx: Context, models: ModelSet) -> None:
+    model_table(ctx, models, "goal_types", "tbl-modell-maltyper")
+    ctx.prose(model_prose(models, "goal_types"))
+    brant = models.brant["goal_types"]
+    if not brant.holds or brant.failed:
+        cut = brant.cut_estimates
+        cut = cut[cut["kolonne"].str.startswith("goal_type")]
+        if len(cut):
+            disp = pd.DataFrame({
+                "Deling": cut["deling"], "Oddsforhold (95 % KI)": [
+                    fmt.estimate_ci(o, lo, hi) for o, lo, hi in zip(cut["or"], cut["or_lav"], cut["or_hoy"])],
+                "Felles oddsforhold": [fmt.num(np.exp(v), 2) for v in cut["po_estimat"]],
+            })
+            ctx.table(disp, "tbl-modell-maltyper-terskler",
+                      "Kvalitative mot kvantitative mål: oddsforhold ved hver terskel (separate binære logiter)",
+                      csv_df=cut.rename(columns=str))
+
+
+def ordinal_method_prose(ctx: Context) -> str:
+    from . import ordinal
+
+    spec = ordinal.load_models()
+    df = ctx.survey()
+    main = ordinal.fit_model("trust", df)
+    probit = ordinal.fit_model("trust_probit", df)
+    ratio = (main.beta / probit.beta)[[c for c in main.beta.index if c in
+                                      spec.get("trust").numeric]]
+    return (
+        "Modellene er kumulative logit-modeller med proporsjonale odds: sannsynligheten for å svare i "
+        "kategori j eller lavere er F(c_j − xβ), der F er den logistiske fordelingen, c_1 < … < c_4 er "
+        "terskler og x er forklaringsvariablene (rolle og enhetstype som dummyer, erfaringene med styringen "
+        "som skårer 1–5). Modellen har ikke konstantledd; tersklene tar den rollen. Modellene er deklarert i "
+        f"`params/models.yml` ({fmt.num(len(spec.models))} modeller, {fmt.num(len(spec.comparisons))} "
+        "sammenligninger) og estimeres med statsmodels' OrderedModel med eksakt gradient og Hessian, til største "
+        "absolutte gradient er under 10⁻⁶. Standardfeilene er robuste for klynger (enhet, og respondent i "
+        "langformatmodellen for måltyper). Svaret «Vet ikke» og manglende svar holdes utenfor og telles.\n\n"
+        "Antakelsen om proporsjonale odds testes med Brants test, som sammenligner estimatene fra separate "
+        "binære logiter ved hver terskel. Probit-lenken brukes som følsomhetsanalyse: forholdet mellom "
+        f"logit- og probit-koeffisientene for styringserfaringene ligger mellom {fmt.num(ratio.min(), 2)} og "
+        f"{fmt.num(ratio.max(), 2)}, nær den forventede skalaforskjellen på omtrent 1,6–1,8, så konklusjonene "
+        "avhenger ikke av lenkefunksjonen.\n\n"
+        "Begrensninger: dataene er ett tverrsnitt, og modellene viser sammenhenger, ikke effekter. Opplevd "
+        "konkurranse og tillitshindringer kan begge påvirkes av en tredje faktor, og svarene er selvrapporterte. "
+        "Modellen antar at avstanden mellom svarkategoriene er lik for alle grupper (via felles terskler)."
+    )

@@ -32,9 +32,10 @@ def label_groups(frame: pd.DataFrame, cb: Codebook, cols=("role", "unit_type", "
 
 
 def distribution(df: pd.DataFrame, items: list[str], cb: Codebook, by=None) -> pd.DataFrame:
-    """Counts per answer code (1..5 and "Vet ikke") for each item (and group).
+    """Counts per answer code (the scale's codes and "Vet ikke") for each item (and group).
 
-    One row per item (× group), columns: [*by, 'item', 'label', 1, 2, 3, 4, 5, 'Vet ikke', 'n'],
+    One row per item (× group), columns: [*by, 'item', 'label', 1, ..., 5, 'Vet ikke', 'n']
+    (items in one call share a scale; a two-point scale gives columns 1, 2),
     where n counts everyone who answered (including "Vet ikke"); not-asked (<NA>) is left out.
     """
     by = _as_list(by)
@@ -57,15 +58,15 @@ def distribution(df: pd.DataFrame, items: list[str], cb: Codebook, by=None) -> p
         counts.insert(len(by) + 1, "label", cb.items[item].label)
         rows.append(counts)
     out = pd.concat(rows, ignore_index=True)
-    for col in [1, 2, 3, 4, 5, DK, "n"]:
-        out[col] = out[col].astype("int64")
+    count_cols = [c for c in out.columns if isinstance(c, int) or c in (DK, "n")]
+    out[count_cols] = out[count_cols].fillna(0).astype("int64")
     return out
 
 
 def shares(counts: pd.DataFrame) -> pd.DataFrame:
     """Turn a `distribution` frame into shares of all answers ("Vet ikke" in the denominator)."""
     out = counts.copy()
-    cols = [1, 2, 3, 4, 5, DK]
+    cols = [c for c in out.columns if isinstance(c, int) or c == DK]
     n = out["n"].replace(0, np.nan)
     for col in cols:
         out[col] = out[col] / n

@@ -1,0 +1,53 @@
+"""The notebooks' contract: a parameters cell matching params/default.yml, the start call,
+no stored outputs, thin cells."""
+import ast
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tillit.config import SHARED_KEYS, load_pipeline, repo_root
+
+ROOT = repo_root()
+NAMES = load_pipeline().names()
+
+
+def _nb(name):
+    return json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_cell_declares_exactly_the_shared_defaults(name):
+    cells = [c for c in _nb(name)["cells"] if c["cell_type"] == "code"]
+    params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, f"{name}: én celle må være merket 'parameters'"
+    assert cells[0] is params[0], f"{name}: parameters-cellen må være første kodecelle"
+    tree = ast.parse("".join(params[0]["source"]))
+    declared = {}
+    for node in tree.body:
+        assert isinstance(node, ast.Assign), f"{name}: parameters-cellen skal bare ha tilordninger"
+        declared[node.targets[0].id] = ast.literal_eval(node.value)
+    defaults = yaml.safe_load((ROOT / "params" / "default.yml").read_text(encoding="utf-8"))
+    shared = {k: v for k, v in declared.items() if k in SHARED_KEYS}
+    assert shared == defaults, f"{name}: parameters-cellen avviker fra params/default.yml"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_starts_its_own_context_and_has_no_outputs(name):
+    nb = _nb(name)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert f'nbk.start("{name}"' in "".join(code[1]["source"])
+    for cell in code:
+        assert not cell.get("outputs"), f"{name}: notatbøker lagres uten utdata"
+        assert cell.get("execution_count") is None
+        lines = "".join(cell["source"]).splitlines()
+        assert len(lines) <= 40, f"{name}: en celle på {len(lines)} linjer hører hjemme i pakken"
+
+
+def test_book_chapters_are_titled_by_their_first_heading():
+    spec = load_pipeline()
+    for entry in spec.notebooks:
+        first = _nb(entry.name)["cells"][0]
+        assert first["cell_type"] == "markdown"
+        assert "".join(first["source"]).strip() == f"# {entry.title}"

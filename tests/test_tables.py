@@ -1,0 +1,59 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from tillit import tables
+from tillit.codebook import load_codebook
+
+
+@pytest.fixture()
+def survey():
+    # 10 respondents: known answers on two factors, two roles.
+    return pd.DataFrame({
+        "role": pd.Categorical(["medarbeider"] * 6 + ["leder"] * 4),
+        "f_tid": pd.array([1, 2, 2, 3, 4, 9, 5, 5, 1, 9], dtype="Int8"),
+        "f_kompetanse": pd.array([4, 4, 5, 5, 3, 9, 4, 5, 2, pd.NA], dtype="Int8"),
+    })
+
+
+def test_distribution_counts_every_code_and_dont_know(survey):
+    cb = load_codebook()
+    dist = tables.distribution(survey, ["f_tid", "f_kompetanse"], cb)
+    tid = dist.set_index("item").loc["f_tid"]
+    assert [tid[c] for c in [1, 2, 3, 4, 5, tables.DK]] == [2, 2, 1, 1, 2, 2]
+    assert tid["n"] == 10
+    assert dist.set_index("item").loc["f_kompetanse", "n"] == 9  # <NA> = not asked, left out
+
+
+def test_distribution_by_group(survey):
+    dist = tables.distribution(survey, ["f_tid"], load_codebook(), by="role")
+    leder = dist.set_index("role").loc["leder"]
+    assert leder[5] == 2 and leder[1] == 1 and leder[tables.DK] == 1 and leder["n"] == 4
+
+
+def test_share_with_and_without_dont_know(survey):
+    cb = load_codebook()
+    inc = tables.share(survey, "f_tid", [1, 2], cb=cb)
+    exc = tables.share(survey, "f_tid", [1, 2], dont_know="exclude", cb=cb)
+    assert inc.loc[0, "k"] == 4 and inc.loc[0, "n"] == 10
+    assert exc.loc[0, "n"] == 8 and exc.loc[0, "share"] == pytest.approx(0.5)
+    assert inc.loc[0, "lo"] < 0.4 < inc.loc[0, "hi"]
+
+
+def test_mean_leaves_dont_know_out(survey):
+    res = tables.mean(survey, "f_tid", by="role", cb=load_codebook()).set_index("role")
+    assert res.loc["leder", "n"] == 3
+    assert res.loc["leder", "mean"] == pytest.approx((5 + 5 + 1) / 3)
+    assert res.loc["leder", "dont_know"] == 1
+
+
+def test_rank_factors_orders_by_share_that_affects(survey):
+    sh = tables.shares(tables.distribution(survey, ["f_tid", "f_kompetanse"], load_codebook()))
+    ranked = tables.rank_factors(sh)
+    assert list(ranked["item"]) == ["f_kompetanse", "f_tid"]  # 7/9 vs 7/10
+    assert list(ranked["rank"]) == [1, 2]
+
+
+def test_wilson_interval_contains_estimate():
+    lo, hi = tables.wilson(np.array([27]), np.array([100]))
+    assert lo[0] < 0.27 < hi[0]
