@@ -1,0 +1,90 @@
+"""Timing of the main ordinal model (params/models.yml: trust) – run by hand, not in CI.
+
+    .venv/bin/python benchmarks/bench_ordinal.py [--repeats 5] [--plain-all] [--model trust]
+
+Fits the declared model on 3 660, 36 600 and 366 000 synthetic respondents (tillit.ordinal's
+simulator with the twin's true coefficients from params/synthetic.yml) and prints the time per
+fit (median of a few repeats; design + Newton + cluster-robust covariance), its growth, and the
+ratio against the stock statsmodels OrderedModel fit (BFGS with numerical derivatives, then a
+numerical Hessian) on the same design. The stock fit at 366 000 takes minutes; it runs only
+with --plain-all.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from tillit import ordinal as o  # noqa: E402
+from tillit.codebook import load_codebook  # noqa: E402
+from tillit.config import read_yaml, repo_root  # noqa: E402
+
+SIZES = (3660, 36600, 366000)
+TARGETS = {3660: 0.25, 366000: 6.0}
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--model", default="trust")
+    ap.add_argument("--plain-all", action="store_true", help="also run stock statsmodels at 366 000")
+    args = ap.parse_args()
+
+    cb = load_codebook()
+    models = o.load_models()
+    spec = models.get(args.model)
+    truth = {**read_yaml(repo_root() / "params" / "synthetic.yml")["outcomes"][spec.outcome],
+             "outcome": spec.outcome}
+    rows = []
+    print(f"Modell '{args.model}' ({spec.link}), klyngerobust etter {spec.cluster}")
+    print(f"{'n':>8} {'brukt':>8} {'param':>5} {'tid (s)':>9} {'iter':>4} {'maks|g|':>9} "
+          f"{'plain (s)':>10} {'plain/vår':>9} {'plain konv.':>11} {'maks|Δθ|':>9}")
+    for n in SIZES:
+        data = o.simulate_survey(n, truth, seed=2023, codebook=cb)
+        reps = args.repeats if n < 366000 else max(3, args.repeats // 2)
+        t_fit, fit = timed(lambda: o.fit_model(spec, data, name=args.model, models=models, codebook=cb), reps)
+        row = {"n": n, "used": fit.design.n_used, "k": len(fit.params), "t": t_fit,
+               "iter": fit.convergence.iterations, "g": fit.convergence.max_abs_score}
+        if n < 366000 or args.plain_all:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t_plain, plain = timed(lambda: o.fit_plain_statsmodels(fit.design, method="bfgs", maxiter=1000),
+                                       1 if n > 3660 else 3)
+            row.update(t_plain=t_plain, ratio=t_plain / t_fit,
+                       plain_conv=bool(plain.mle_retvals.get("converged")),
+                       plain_g=float(np.abs(fit.model.score(np.asarray(plain.params))).max()),
+                       dtheta=float(np.abs(np.asarray(plain.params) - fit.params).max()))
+        rows.append(row)
+        print(f"{n:>8} {row['used']:>8} {row['k']:>5} {t_fit:>9.3f} {row['iter']:>4} {row['g']:>9.1e} "
+              + (f"{row['t_plain']:>10.2f} {row['ratio']:>9.1f} {str(row['plain_conv']):>11} {row['dtheta']:>9.1e}"
+                 if "t_plain" in row else f"{'ikke kjørt':>10}"), flush=True)
+    print()
+    for a, b in zip(rows, rows[1:]):
+        print(f"vekst {a['n']} → {b['n']}: tid ×{b['t'] / a['t']:.1f} for n ×{b['n'] / a['n']:.0f}")
+    for n, limit in TARGETS.items():
+        t = next(r["t"] for r in rows if r["n"] == n)
+        print(f"mål ≤ {limit} s ved {n}: {t:.3f} s – {'OK' if t <= limit else 'IKKE NÅDD'}")
+    plain_rows = [r for r in rows if "t_plain" in r]
+    for r in plain_rows:
+        print(f"statsmodels (BFGS, numeriske deriverte) ved {r['n']}: konvergert={r['plain_conv']}, "
+              f"maks|score| i dens optimum {r['plain_g']:.1e} (vår: {r['g']:.1e})")
+
+
+if __name__ == "__main__":
+    main()
