@@ -1,0 +1,403 @@
+"""The disclosure gate: the one step every published table and figure passes through.
+
+Rules (params ``min_cell``, default 5; strict mode at least 10):
+
+* **Primary suppression** – a count cell based on fewer than ``min_cell`` respondents (zero
+  included: "nobody in this small group" is also a disclosure) is suppressed; shares and
+  means of a group with fewer than ``min_cell`` respondents are suppressed.
+* **Complementary suppression** – where a published total would let a reader recompute a
+  suppressed cell (exactly one suppressed cell in a row or column that sums to a published
+  total), the smallest other cell of that row/column is suppressed too; repeated on rows and
+  columns until no total reveals a single suppressed cell.
+* Suppressed cells are ``NaN`` in numeric output and :data:`MARK` in displayed output, with
+  one footnote (:data:`FOOTNOTE`). Primary and complementary cells look the same, so the
+  display does not tell which cell is the small one.
+* Every suppression is logged (table id, row, column, reason, min_cell – never the hidden
+  value) and :meth:`Gate.write_log` writes ``outputs/disclosure_log.csv``, replacing the rows
+  of tables logged again, under a file lock (chapters may run in parallel).
+
+The heuristic protects every single row/column equation; like all simple cell-suppression
+schemes it does not solve the full linear system a determined reader could set up across
+several published tables.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+MARK = "–*"
+FOOTNOTE = ("–* Skjult av personvernhensyn: færre enn {min_cell} svar bak tallet, eller skjult "
+            "fordi tallet ellers kunne regnes ut fra summene.")
+REASON_SMALL = "n < min_cell"
+REASON_COMPLEMENT = "komplementær"
+TOTAL = "Totalt"
+WHOLE_ROW = "(hele raden)"
+LOG_COLUMNS = ["table_id", "row", "column", "reason", "min_cell"]
+#: Column names that mark a frame as respondent-level (never published).
+RESPONDENT_LEVEL_COLUMNS = {
+    "respondent_id", "respondentid", "submitted_at", "innsendt", "free_text", "utdypende svar",
+    "unit_number", "enhetsnr",
+}
+
+
+class DisclosureError(ValueError):
+    """A table would disclose, or cannot be checked; the message names table, cell and rule."""
+
+
+@dataclass
+class GatedTable:
+    """A table after the gate.
+
+    ``values``: numeric frame, ``NaN`` where suppressed. ``suppressed``: boolean mask of the
+    same shape. ``log``: one record per suppressed cell. ``display()`` gives the publishable
+    frame with :data:`MARK` in suppressed cells.
+    """
+
+    table_id: str
+    kind: str
+    values: pd.DataFrame
+    suppressed: pd.DataFrame
+    min_cell: int
+    log: list[dict] = field(default_factory=list)
+
+    @property
+    def n_suppressed(self) -> int:
+        return int(self.suppressed.to_numpy().sum())
+
+    @property
+    def footnote(self) -> str:
+        return FOOTNOTE.format(min_cell=self.min_cell) if self.n_suppressed else ""
+
+    def display(self, decimals: int | dict[str, int] | None = None) -> pd.DataFrame:
+        """Publishable frame: numbers (rounded if asked) and :data:`MARK` where suppressed."""
+        vals = self.values
+        if decimals is not None:
+            vals = vals.round(decimals)
+        out = vals.astype(object).where(~self.suppressed, MARK)
+        return out
+
+    def to_csv(self, path: Path | str, decimals: int | dict[str, int] | None = None) -> Path:
+        """Write the display frame as UTF-8 CSV, atomically (temporary file, then rename)."""
+        path = Path(path)
+        _atomic_write(path, self.display(decimals).to_csv(lineterminator="\n"))
+        return path
+
+
+class Gate:
+    """The disclosure gate with one ``min_cell`` and one log file.
+
+    ``Gate(min_cell=5, log_path=outputs/"disclosure_log.csv")``; or :meth:`from_params`.
+    """
+
+    def __init__(self, min_cell: int = 5, log_path: Path | str | None = None):
+        if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
+            raise DisclosureError(f"min_cell må være et heltall ≥ 1, fikk {min_cell!r}")
+        self.min_cell = int(min_cell)
+        self.log_path = Path(log_path) if log_path is not None else None
+        self._logs: dict[str, list[dict]] = {}
+
+    @classmethod
+    def from_params(cls, params, root: Path | None = None) -> "Gate":
+        """From :class:`tillit.config.RunParams`: effective min_cell (strict → ≥ 10), log under output_dir."""
+        return cls(params.effective_min_cell, params.path("output_dir", root) / "disclosure_log.csv")
+
+    # -- counts --------------------------------------------------------------------------
+    def counts(self, table_id: str, df_counts: pd.DataFrame,
+               totals: bool | Literal["rows", "columns"] = True) -> GatedTable:
+        """Gate a table of counts (rows × columns of respondents).
+
+        ``totals``: True adds and publishes a row-total column and a column-total row
+        (:data:`TOTAL`) and protects both; "rows"/"columns" publishes only that margin
+        (row totals = one per row); False publishes none (no complementary suppression).
+        """
+        counts = _as_counts(table_id, df_counts)
+        add_row_totals = totals is True or totals == "rows"
+        add_col_totals = totals is True or totals == "columns"
+        table = counts.copy()
+        if add_row_totals:
+            table[_total_key(table.columns)] = counts.sum(axis=1)
+        if add_col_totals:
+            table = _append_total_row(table)
+        mask = pd.DataFrame(table.to_numpy() < self.min_cell, index=table.index, columns=table.columns)
+        log = [self._record(table_id, r, c, REASON_SMALL) for r, c in _cells(mask)]
+        equations = _margin_equations(counts.shape, add_row_totals, add_col_totals)
+        extra = _complement(table.to_numpy(dtype=float), mask.to_numpy().copy(), equations)
+        for i, j in extra:
+            mask.iat[i, j] = True
+            log.append(self._record(table_id, table.index[i], table.columns[j], REASON_COMPLEMENT))
+        values = table.astype(float).where(~mask)
+        return self._done(GatedTable(table_id, "counts", values, mask, self.min_cell, log))
+
+    # -- shares --------------------------------------------------------------------------
+    def shares(self, table_id: str, counts_df: pd.DataFrame, *, total_row: bool = False,
+               cell_rule: bool = False, percent: bool = False, n_col: str = "n") -> GatedTable:
+        """Row shares of a counts table (rows = groups, columns = answer categories).
+
+        A group with fewer than ``min_cell`` respondents has every share and its ``n``
+        suppressed. ``total_row`` adds an "all groups" row; then one suppressed group would be
+        recoverable from it, so the next-smallest group is suppressed as well.
+        ``cell_rule`` also suppresses shares whose own count is below ``min_cell`` (and, since
+        a row's shares sum to 1, a complementary share in that row).
+        """
+        counts = _as_counts(table_id, counts_df)
+        n = counts.sum(axis=1)
+        if total_row:
+            counts = _append_total_row(counts)
+            n = counts.sum(axis=1)
+        shares = counts.div(n.where(n > 0), axis=0)
+        if percent:
+            shares = shares * 100
+        values = shares.copy()
+        values.insert(len(values.columns), n_col, n.astype(float))
+        mask = pd.DataFrame(False, index=values.index, columns=values.columns)
+        log: list[dict] = []
+        small = self._group_suppression(table_id, n, total_row, log, _total_key(counts.index))
+        mask.loc[small, :] = True
+        if cell_rule:
+            inner = counts.to_numpy() < self.min_cell
+            inner[np.asarray(small)] = False
+            for r, c in zip(*np.nonzero(inner)):
+                log.append(self._record(table_id, counts.index[r], counts.columns[c], REASON_SMALL))
+            equations = [[(i, j) for j in range(counts.shape[1])] for i in range(counts.shape[0])]
+            done = np.asarray(small)[:, None] | inner
+            extra = _complement(counts.to_numpy(dtype=float), done, equations, prefer_last=False)
+            for i, j in extra:
+                inner[i, j] = True
+                log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
+            mask.iloc[:, : counts.shape[1]] |= inner
+        return self._done(GatedTable(table_id, "shares", values.where(~mask), mask, self.min_cell, log))
+
+    # -- means ---------------------------------------------------------------------------
+    def means(self, table_id: str, df: pd.DataFrame, n_col: str = "n",
+              total_label: str | None = None) -> GatedTable:
+        """Gate a table of group statistics (means, sd, ...) with the group size in ``n_col``.
+
+        Groups with ``n < min_cell`` have every value (and ``n``) suppressed. If ``total_label``
+        names a row that pools the other rows, one suppressed group could be recovered from it,
+        so the next-smallest group is suppressed too.
+        """
+        if n_col not in df.columns:
+            raise DisclosureError(f"tabell '{table_id}': kolonnen '{n_col}' med antall svar mangler "
+                                  f"(kolonner: {list(df.columns)})")
+        n = _as_counts(table_id, df[[n_col]])[n_col]
+        values = df.copy()
+        for col in values.columns:   # keep the caller's column order
+            try:
+                values[col] = pd.to_numeric(df[col]).astype(float) if col != n_col else n.astype(float)
+            except (TypeError, ValueError):
+                raise DisclosureError(f"tabell '{table_id}', kolonne '{_label(col)}': forventet tall "
+                                      f"(gjennomsnitt, andeler, intervaller)") from None
+        log: list[dict] = []
+        has_total = total_label is not None
+        if has_total and total_label not in df.index:
+            raise DisclosureError(f"tabell '{table_id}': totalraden '{total_label}' finnes ikke")
+        small = self._group_suppression(table_id, n, has_total, log, total_label)
+        mask = pd.DataFrame(False, index=values.index, columns=values.columns)
+        mask.loc[small, :] = True
+        return self._done(GatedTable(table_id, "means", values.where(~mask), mask, self.min_cell, log))
+
+    # -- log -----------------------------------------------------------------------------
+    @property
+    def records(self) -> pd.DataFrame:
+        rows = [r for recs in self._logs.values() for r in recs]
+        return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+    def write_log(self, path: Path | str | None = None) -> Path:
+        """Merge this gate's records into the log CSV: rows of every table id gated here are
+        replaced (also by nothing, if a table no longer needs suppression); others are kept."""
+        path = Path(path) if path is not None else self.log_path
+        if path is None:
+            raise DisclosureError("ingen loggfil: gi log_path til Gate() eller write_log()")
+        from filelock import FileLock
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path) + ".lock", timeout=60):
+            if path.is_file() and path.stat().st_size:
+                old = pd.read_csv(path, dtype=str, keep_default_na=False)
+                if list(old.columns) != LOG_COLUMNS:
+                    raise DisclosureError(f"{path}: uventede kolonner {list(old.columns)}, "
+                                          f"forventet {LOG_COLUMNS}")
+                old = old[~old["table_id"].isin(list(self._logs))]
+            else:
+                old = pd.DataFrame(columns=LOG_COLUMNS)
+            new = self.records.astype(str)
+            merged = pd.concat([old, new], ignore_index=True)
+            # Stable order across runs and worker schedules: by table id, then as logged.
+            merged["_order"] = range(len(merged))
+            merged = merged.sort_values(["table_id", "_order"], kind="stable").drop(columns="_order")
+            _atomic_write(path, merged.to_csv(index=False, lineterminator="\n"))
+        return path
+
+    # -- internals -----------------------------------------------------------------------
+    def _record(self, table_id: str, row, column, reason: str) -> dict:
+        return {"table_id": table_id, "row": _label(row), "column": _label(column),
+                "reason": reason, "min_cell": self.min_cell}
+
+    def _done(self, table: GatedTable) -> GatedTable:
+        self._logs[table.table_id] = table.log
+        return table
+
+    def _group_suppression(self, table_id: str, n: pd.Series, has_total: bool, log: list[dict],
+                           total_label=TOTAL) -> list[bool]:
+        small = (n < self.min_cell).to_numpy().copy()
+        for i in np.nonzero(small)[0]:
+            log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_SMALL))
+        if has_total:
+            groups = [i for i, label in enumerate(n.index) if label != total_label]
+            total_i = [i for i, label in enumerate(n.index) if label == total_label]
+            equations = [[*groups, *total_i]]
+            extra = _complement(n.to_numpy(dtype=float)[:, None], small[:, None],
+                                [[(i, 0) for i in eq] for eq in equations], prefer_last=True)
+            for i, _ in extra:
+                small[i] = True
+                log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_COMPLEMENT))
+        return list(small)
+
+
+# --- Suppression algorithm --------------------------------------------------------------
+def _margin_equations(shape: tuple[int, int], row_totals: bool, col_totals: bool) -> list[list[tuple[int, int]]]:
+    """Each published total gives one equation: its cells (the total cell last)."""
+    m, k = shape
+    rows = m + (1 if col_totals else 0)
+    eqs = []
+    if row_totals:
+        for i in range(rows):
+            eqs.append([(i, j) for j in range(k)] + [(i, k)])
+    if col_totals:
+        cols = k + (1 if row_totals else 0)
+        for j in range(cols):
+            eqs.append([(i, j) for i in range(m)] + [(m, j)])
+    return eqs
+
+
+def _complement(values: np.ndarray, mask: np.ndarray, equations: list[list[tuple[int, int]]],
+                prefer_last: bool = True) -> list[tuple[int, int]]:
+    """Cells to suppress so that no equation has exactly one suppressed cell.
+
+    Repeats over all equations until stable. The cell chosen is the smallest unsuppressed one
+    of the equation (a cell that is not a total preferred – the total is the last cell of an
+    equation when ``prefer_last``), ties broken by position, so the result is deterministic.
+    ``mask`` is updated in place.
+    """
+    added: list[tuple[int, int]] = []
+    changed = True
+    while changed:
+        changed = False
+        for eq in equations:
+            hidden = [c for c in eq if mask[c]]
+            if len(hidden) != 1:
+                continue
+            candidates = [c for c in eq if not mask[c]]
+            if not candidates:
+                continue
+            inner = candidates[:-1] if prefer_last and candidates[-1] == eq[-1] and len(candidates) > 1 else candidates
+            choice = min(inner, key=lambda c: (values[c], c))
+            mask[choice] = True
+            added.append(choice)
+            changed = True
+    return added
+
+
+def _total_key(index: pd.Index):
+    """The label of a total row/column: "Totalt", padded for a MultiIndex."""
+    if isinstance(index, pd.MultiIndex):
+        return (TOTAL,) + ("",) * (index.nlevels - 1)
+    return TOTAL
+
+
+def _append_total_row(table: pd.DataFrame) -> pd.DataFrame:
+    key = _total_key(table.index)
+    total = pd.DataFrame([table.sum(axis=0).to_numpy()], columns=table.columns,
+                         index=pd.MultiIndex.from_tuples([key], names=table.index.names)
+                         if isinstance(table.index, pd.MultiIndex) else pd.Index([key], name=table.index.name))
+    return pd.concat([table, total.astype(table.dtypes.to_dict())])
+
+
+def _cells(mask: pd.DataFrame) -> Iterable[tuple]:
+    arr = mask.to_numpy()
+    for i, j in zip(*np.nonzero(arr)):
+        yield mask.index[i], mask.columns[j]
+
+
+def _label(value) -> str:
+    if isinstance(value, tuple):
+        return " / ".join(str(v) for v in value if str(v) != "")
+    return str(value)
+
+
+def _as_counts(table_id: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a counts frame: numeric, whole, non-negative; returns int64 copy."""
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise DisclosureError(f"tabell '{table_id}': forventet en ikke-tom tabell med antall")
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = pd.to_numeric(df[col], errors="coerce")
+        bad = s.isna() | (s < 0) | (s.round() != s)
+        if bad.any():
+            row = s.index[bad.to_numpy().nonzero()[0][0]]
+            raise DisclosureError(
+                f"tabell '{table_id}', rad '{_label(row)}', kolonne '{_label(col)}': verdien "
+                f"{df.at[row, col]!r} er ikke et antall; forventet et heltall ≥ 0")
+        out[col] = s.astype("int64")
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- Publish check ----------------------------------------------------------------------
+def assert_publishable(df: pd.DataFrame | GatedTable, min_cell: int, *, n_cols: Iterable[str] | None = None,
+                       table_id: str = "tabell", free_text_length: int = 60) -> None:
+    """Refuse a frame that is not safe to publish.
+
+    * no column that looks respondent-level (id, timestamp, free text, unit number; any
+      datetime column; a text column with long, mostly unique strings);
+    * every count in ``n_cols`` (default: columns named ``n`` or starting ``n_``) is either
+      suppressed (NaN or :data:`MARK`) or at least ``min_cell``.
+    """
+    if isinstance(df, GatedTable):
+        df = df.display()
+    problems: list[str] = []
+    names = [*map(str, df.columns), *[str(n) for n in (df.index.names or []) if n is not None]]
+    for name in names:
+        if name.strip().casefold() in RESPONDENT_LEVEL_COLUMNS:
+            problems.append(f"kolonnen '{name}' ser ut som data på respondentnivå")
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            problems.append(f"kolonnen '{col}' har tidspunkter (respondentnivå?)")
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            text = s.dropna().astype(str)
+            text = text[text != MARK]
+            if len(text) and text.str.len().mean() > free_text_length and text.nunique() > 0.8 * len(text):
+                problems.append(f"kolonnen '{col}' ser ut som fritekst (lange, ulike tekster)")
+    wanted = list(n_cols) if n_cols is not None else [
+        c for c in df.columns if str(c) == "n" or str(c).startswith("n_")]
+    for col in wanted:
+        if col not in df.columns:
+            problems.append(f"kolonnen '{col}' finnes ikke")
+            continue
+        s = df[col]
+        hidden = s.isna() | (s.astype(str) == MARK)
+        nums = pd.to_numeric(s.where(~hidden), errors="coerce")
+        bad = ~hidden & (nums.isna() | (nums < min_cell))
+        for row in list(s.index[bad.to_numpy()])[:5]:
+            problems.append(f"rad '{_label(row)}', kolonne '{col}': n = {s[row]} er under "
+                            f"min_cell = {min_cell} og ikke skjult")
+    if problems:
+        raise DisclosureError(f"{table_id} kan ikke publiseres:\n" + "\n".join(f"  - {p}" for p in problems))
