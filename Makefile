@@ -17,13 +17,14 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(BIN)/tillit build
 
-# Headless Chromium for the reader tests (Debian package; installed when missing and root).
+# Headless Chromium and its driver for the reader tests (Debian packages; installed when
+# missing and we are root).
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "chromium kunne ikke installeres"; \
-	  else echo "chromium mangler: installer Debian-pakken chromium"; fi; }
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    || echo "chromium/chromium-driver kunne ikke installeres"; \
+	  else echo "chromium mangler: installer Debian-pakkene chromium og chromium-driver"; fi; }
 
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q

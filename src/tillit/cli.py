@@ -67,7 +67,14 @@ def _render(renderer: str, root: Path) -> int:
     seconds = time.perf_counter() - t0
     pipeline.record_render(result.renderer, seconds, root=root)
     print(step_line(f"render ({result.renderer})", seconds, "ok"))
-    label = "Quarto" if result.renderer == "quarto" else "nbconvert-reserveløsningen (Quarto finnes ikke på PATH)"
+    for warning in getattr(result, "warnings", []) or []:
+        print(f"    merk: {warning}")
+    if result.renderer == "quarto":
+        label = "Quarto"
+    elif renderer == "fallback":
+        label = "nbconvert-reserveløsningen (valgt med --renderer fallback)"
+    else:
+        label = "nbconvert-reserveløsningen (Quarto finnes ikke på PATH)"
     print(f"Boka er laget med {label}: {result.index_path}")
     return 0
 

@@ -24,6 +24,9 @@ from .config import SHARED_KEYS, ConfigError, RunParams, _explain, load_run_para
 from .provenance import Provenance, current_cell, git_commit, sha256_tree
 
 
+PATH_KEYS = ("data_dir", "raw_dir", "output_dir")
+
+
 def data_source_text(source: dict) -> tuple[str, str]:
     """(level, text) of the banner saying which data the book shows."""
     if source.get("kind") == "synthetic":
@@ -110,8 +113,10 @@ class Context:
     @cached_property
     def params_text(self) -> str:
         defaults = load_run_params()
+        # Paths are where things live, not what they are (the data hash covers the data), and
+        # the pipeline stages outputs in temporary folders; only value parameters are shown.
         changed = [f"{k}={getattr(self.params, k)}" for k in SHARED_KEYS
-                   if getattr(self.params, k) != getattr(defaults, k)]
+                   if k not in PATH_KEYS and getattr(self.params, k) != getattr(defaults, k)]
         return "params/default.yml" + (f" med {', '.join(changed)}" if changed else "")
 
     def provenance(self) -> Provenance:
