@@ -338,7 +338,10 @@ def md_letters(ctx: Context) -> dict:
     for ax, (dim, sub) in zip(axes, long.groupby("dimension", sort=False)):
         piv = sub.pivot(index="category", columns="sender", values="share")
         piv = piv.reindex(list(dict.fromkeys(sub["category"])))
+        piv.columns.name = None
         piv.plot(kind="bar", ax=ax, color=plots.QUALITATIVE[:3], width=0.8, legend=ax is axes[0])
+        if ax is axes[0]:
+            ax.legend(title=None)
         ax.set_title(dim, loc="left")
         ax.set_xlabel("")
         ax.yaxis.set_major_formatter(fmt.percent_formatter())

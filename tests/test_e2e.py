@@ -1,0 +1,151 @@
+"""End to end: the whole pipeline on the synthetic twin, in a fresh copy of the compendium.
+
+Runs the real `tillit build` command (synthetic twin → data preparation → every chapter →
+book), then checks what a user of each kind relies on: the book links every chapter, no
+executed notebook carries an error, a second build is a no-op, every chapter also runs under
+the papermill CLI with `-f params/default.yml`, and nothing respondent-level reaches outputs/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tillit.config import load_pipeline, repo_root
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def compendium(tmp_path_factory):
+    """A copy of the tracked inputs (params, notebooks) with its own data/ and outputs/."""
+    src = repo_root()
+    root = tmp_path_factory.mktemp("kompendium")
+    for folder in ("params", "notebooks"):
+        shutil.copytree(src / folder, root / folder)
+    for folder in ("data/raw", "data/processed", "outputs"):
+        (root / folder).mkdir(parents=True)
+    env = {**os.environ, "TILLIT_ROOT": str(root)}
+    build = subprocess.run([str(BIN / "tillit"), "build"], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=1800)
+    return root, env, build
+
+
+def test_build_succeeds_and_names_its_renderer(compendium):
+    root, _, build = compendium
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert "synth" in build.stdout  # empty data/raw/ → the twin was generated
+    assert re.search(r"render \((quarto|nbconvert-fallback)\)", build.stdout)
+    expected = "quarto" if shutil.which("quarto") else "nbconvert-fallback"
+    assert f"render ({expected})" in build.stdout
+
+
+def test_every_step_printed_with_seconds_and_status(compendium):
+    root, _, build = compendium
+    for name in load_pipeline(root=root).names():
+        assert re.search(rf"{name}\s+\d+\.\d s\s+(ok|cached)", build.stdout), name
+
+
+def test_book_index_links_every_chapter(compendium):
+    root, _, _ = compendium
+    index = (root / "outputs" / "book" / "index.html").read_text(encoding="utf-8")
+    for nb in load_pipeline(root=root).notebooks:
+        if nb.book:
+            assert f'href="{nb.name}.html"' in index, nb.name
+            assert (root / "outputs" / "book" / f"{nb.name}.html").is_file()
+
+
+def test_executed_notebooks_have_no_errors(compendium):
+    root, _, _ = compendium
+    names = load_pipeline(root=root).names()
+    for name in names:
+        nb = json.loads((root / "outputs" / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                assert out.get("output_type") != "error", f"{name}: {out.get('ename')}: {out.get('evalue')}"
+                assert out.get("name") != "stderr" or "Traceback" not in "".join(out.get("text", ""))
+
+
+def test_ledger_reproduces_every_target(compendium):
+    root, _, _ = compendium
+    ledger = pd.read_csv(root / "outputs" / "tables" / "06_vedlegg" / "tbl-regnskap.csv")
+    targets = ledger[ledger["kind"] == "mål"]
+    assert len(targets) >= 40
+    assert targets["ok"].all(), targets.loc[~targets["ok"], ["id", "published", "recomputed"]]
+
+
+def test_second_build_is_a_no_op(compendium):
+    root, env, _ = compendium
+    again = subprocess.run([str(BIN / "tillit"), "build"], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    for name in load_pipeline(root=root).names():
+        assert re.search(rf"{name}\s+\d+\.\d s\s+cached", again.stdout), again.stdout
+
+
+def test_every_chapter_runs_under_the_papermill_cli(compendium, tmp_path):
+    root, env, _ = compendium
+    for name in load_pipeline(root=root).names()[1:]:
+        run = subprocess.run(
+            [str(BIN / "papermill"), f"notebooks/{name}.ipynb", str(tmp_path / f"{name}.ipynb"),
+             "-f", "params/default.yml", "-p", "output_dir", str(tmp_path / "out"), "--log-level", "ERROR"],
+            cwd=root, env={k: v for k, v in env.items() if k != "TILLIT_ROOT"},
+            capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, f"{name}: {run.stderr[-3000:]}"
+
+
+def test_no_respondent_level_data_in_outputs(compendium):
+    root, _, _ = compendium
+    survey = pd.read_csv(root / "data" / "raw" / "survey_2023.csv", dtype=str)
+    ids = set(survey["RespondentID"].dropna())
+    free_text = {t for t in survey["Utdypende svar"].dropna() if len(t) >= 25}
+    assert ids and free_text
+    pattern_ids = re.compile("|".join(re.escape(i) for i in sorted(ids)[:500]))
+    for path in (root / "outputs").rglob("*"):
+        if not path.is_file() or path.suffix in {".png", ".lock"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        assert not pattern_ids.search(text), f"respondent-id i {path}"
+        hits = [t for t in free_text if t in text]
+        assert not hits, f"fritekst i {path}: {hits[:1]}"
+
+
+def _text_outputs(nb_path: Path) -> list[str]:
+    """Every output's text (markdown, plain, streams) in cell order: what a reader sees."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    texts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            texts.append("".join(data.get("text/markdown", data.get("text/plain", out.get("text", "")))))
+    return texts
+
+
+def test_forced_rebuild_is_byte_identical(compendium, tmp_path):
+    """Determinism: same inputs → identical CSV bytes, figures and numbers in every notebook."""
+    root, env, _ = compendium
+    out = root / "outputs"
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*")
+              if p.is_file() and p.parts[len(out.parts)] in ("tables", "figures")}
+    before_log = (out / "disclosure_log.csv").read_bytes()
+    names = load_pipeline(root=root).names()
+    before_nb = {n: _text_outputs(out / "notebooks" / f"{n}.ipynb") for n in names}
+    again = subprocess.run([str(BIN / "tillit"), "build", "--force"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=1200)
+    assert again.returncode == 0, again.stderr[-2000:]
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*")
+             if p.is_file() and p.parts[len(out.parts)] in ("tables", "figures")}
+    assert sorted(after) == sorted(before)
+    changed = [str(k) for k in before if before[k] != after[k]]
+    assert not changed, f"ulike bytes etter ny bygging: {changed[:5]}"
+    assert (out / "disclosure_log.csv").read_bytes() == before_log
+    for n in names:
+        assert _text_outputs(out / "notebooks" / f"{n}.ipynb") == before_nb[n], n
