@@ -110,7 +110,8 @@ def cmd_synth(args) -> int:
         raise ConfigError(f"{raw_dir} inneholder en reell eksport; bruk en annen --raw-dir (eller --force)")
     t0 = time.perf_counter()
     seed = synth.default_seed() if args.seed is None else args.seed
-    paths = synth.write_raw(raw_dir, seed, n_respondents=args.n, formats=tuple(args.formats.split(",")))
+    paths = synth.write_raw(raw_dir, seed, n_respondents=args.n, formats=tuple(args.formats.split(",")),
+                            force=args.force)
     print(step_line("synth", time.perf_counter() - t0, "ok"))
     for p in paths:
         print(f"    {p}")

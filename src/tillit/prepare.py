@@ -1,0 +1,383 @@
+"""Data preparation: raw export → validated, cleaned, coded tables in ``data/processed/``.
+
+Read (:mod:`tillit.io`) → map (``params/mapping.yml``) → validate (:mod:`tillit.schemas`) →
+clean by the documented rules below → validate again → write, all or nothing.
+
+Exclusion rules for the 2023 survey, applied in this order (docs/synthetic.md):
+
+1. Test responses (``Testsvar`` = "Ja") are removed.
+2. Partial completes (``Status`` = "Delvis") are removed, also when the same respondent
+   completed another submission.
+3. Duplicate submissions: per ``RespondentID`` the LAST complete submission (by ``Innsendt``,
+   then by row in the file) is kept, whether the earlier ones are identical (step 3) or
+   conflicting (step 4). The flow counts the two kinds apart; ``schemas.check_duplicates``
+   refuses conflicting duplicates instead when a strict run wants that.
+5. Unit types spelled in other ways are recoded to the codebook key via its aliases (not an
+   exclusion; the flow counts the rows recoded). 6. The same for roles.
+7. Answers to questions not asked of the respondent's role (or unit type) are set to NA
+   (the flow counts the cells).
+
+Processed tables are built in a temporary folder beside ``processed_dir`` and swapped in at
+the end, so a failure leaves the previous processed data intact.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import io as tio
+from . import schemas
+from .codebook import Codebook, load_codebook, norm_key
+from .schemas import DataError
+
+MARKER = "SYNTETISK.json"
+FLOW_FILE = "exclusion_flow.parquet"
+SOURCE_FILE = "data_source.json"
+
+#: register -> {raw header: processed column}; the registers' own small contract.
+REGISTER_COLUMNS: dict[str, dict[str, str]] = {
+    "municipalities": {"Kommunenr": "municipality_number", "Bedt om dokumenter": "asked",
+                       "Sendte dokumenter": "sent"},
+    "interviews": {"IntervjuID": "interview_id", "Type": "kind", "Rolle": "role",
+                   "Varighet (minutter)": "duration_min"},
+    "conversation_packages": {"Enhetsnr": "unit_number", "Enhetstype": "unit_type",
+                              "Sendte inn utfordringer": "sent_challenges"},
+    "experience_base": {"ProsjektID": "project_id", "Linje": "line", "Registrert år": "year"},
+    "grants": {"InitiativID": "initiative_id", "År": "year"},
+    "gathering": {"DeltakerID": "participant_id", "Linje": "line", "Rolle": "role"},
+}
+_REGISTER_BOOL = {"asked", "sent", "sent_challenges"}
+_REGISTER_INT = {"duration_min", "year"}
+INTERVIEW_KINDS = {"Dybdeintervju": "dybde", "Styringsenhet": "styringsenhet"}
+
+
+@dataclass
+class PrepareResult:
+    """What :func:`prepare` wrote."""
+
+    processed_dir: Path
+    n_respondents: int
+    exclusion_flow: pd.DataFrame
+    data_source: dict
+    tables: dict[str, Path] = field(default_factory=dict)
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+def _yes(series: pd.Series, word: str = "Ja") -> pd.Series:
+    target = norm_key(word)
+    return series.map(lambda v: not pd.isna(v) and norm_key(v) == target).astype(bool)
+
+
+def _file_row(df: pd.DataFrame, idx) -> int | None:
+    return schemas.file_row(df, idx)
+
+
+def _codes(series: pd.Series, table: dict[str, int], path: Path, df: pd.DataFrame, column: str,
+           expected: str) -> pd.Series:
+    """Labels → nullable Int8 codes; an unknown label raises DataError with row and value."""
+    keys = series.map(lambda v: None if pd.isna(v) else norm_key(v))
+    codes = keys.map(lambda k: table.get(k) if k is not None else None)
+    bad = keys.notna() & codes.isna()
+    if bad.any():
+        idx = bad[bad].index[0]
+        raise DataError(path, "ukjent svaralternativ", row=_file_row(df, idx), column=column,
+                        value=series.loc[idx], expected=expected, n_issues=int(bad.sum()))
+    return pd.array(codes.astype("float64").to_numpy(), dtype="Int8") if len(codes) else pd.array([], dtype="Int8")
+
+
+def _lookup(series: pd.Series, table: dict[str, str], path: Path, df: pd.DataFrame, column: str,
+            expected: str) -> pd.Series:
+    keys = series.map(lambda v: None if pd.isna(v) else table.get(norm_key(v)))
+    bad = series.notna() & keys.isna()
+    if bad.any():
+        idx = bad[bad].index[0]
+        raise DataError(path, "ukjent verdi", row=_file_row(df, idx), column=column,
+                        value=series.loc[idx], expected=expected, n_issues=int(bad.sum()))
+    return keys
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --- Survey -------------------------------------------------------------------------------------
+def _survey_frame(df: pd.DataFrame, path: Path, cb: Codebook, items: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Raw text frame → processed columns (no rows removed). Returns (frame, recode counts)."""
+    admin = cb.admin
+    out = pd.DataFrame(index=df.index)
+    out["respondent_id"] = df[admin["respondent_id"].raw].astype("object").map(
+        lambda v: v if pd.isna(v) else str(v).strip())
+    ts_col = admin["submitted_at"].raw
+    if ts_col in df.columns:
+        fmt = admin["submitted_at"].extra.get("format", "%Y-%m-%d %H:%M:%S")
+        out["submitted_at"] = pd.to_datetime(df[ts_col], format=fmt, errors="raise").astype("datetime64[ns]")
+    recoded = {"unit_type": 0, "role": 0}
+    role_col = admin["role"].raw
+    if role_col in df.columns:
+        roles = _lookup(df[role_col], cb.role_aliases, path, df, role_col,
+                        "en rolle i kodeboken: " + ", ".join(cb.roles.values()))
+        recoded["role"] = int((df[role_col].notna() & (df[role_col].astype("object") != roles.map(
+            lambda k: cb.roles.get(k) if isinstance(k, str) else None))).sum())
+        out["role"] = pd.Categorical(roles, categories=list(cb.roles))
+    ut_col = admin["unit_type"].raw
+    if ut_col in df.columns:
+        units = _lookup(df[ut_col], cb.unit_alias_map(), path, df, ut_col,
+                        "en enhetstype i kodeboken: " + ", ".join(u.label for u in cb.unit_types.values()))
+        canonical = units.map(lambda k: cb.unit_types[k].label if isinstance(k, str) else None)
+        recoded["unit_type"] = int((df[ut_col].notna() & (df[ut_col].astype("object") != canonical)).sum())
+        out["unit_type"] = pd.Categorical(units, categories=list(cb.unit_types))
+        out["line"] = pd.Categorical(units.map(lambda k: cb.unit_types[k].line if isinstance(k, str) else None),
+                                     categories=list(cb.lines))
+    un_col = admin["unit_number"].raw
+    if un_col in df.columns:
+        out["unit_number"] = df[un_col].astype("object").map(lambda v: v if pd.isna(v) else str(v).strip())
+    for name in items:
+        var = cb.items[name]
+        scale = cb.scales[var.scale]
+        labels = ", ".join(f"'{v}'" for v in scale.code_to_label().values())
+        out[name] = _codes(df[var.raw], scale.label_to_code(), path, df, var.raw, f"en av {labels} eller tomt")
+    return out, recoded
+
+
+def _not_asked_to_na(out: pd.DataFrame, cb: Codebook, items: list[str]) -> int:
+    cells = 0
+    for name in items:
+        var = cb.items[name]
+        if "role" not in out.columns:
+            break
+        asked = out["role"].astype("object").isin(var.asked_of)
+        if var.unit_types and "unit_type" in out.columns:
+            asked &= out["unit_type"].astype("object").isin(var.unit_types)
+        leak = ~asked.to_numpy() & out[name].notna().to_numpy()
+        cells += int(leak.sum())
+        if leak.any():
+            out.loc[leak, name] = pd.NA
+    return cells
+
+
+def clean_survey(df: pd.DataFrame, path: Path, cb: Codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the exclusion rules to a validated 2023 export. Returns (clean frame, exclusion flow)."""
+    admin = cb.admin
+    items = list(cb.items)
+    flow: list[dict] = []
+
+    def step(no: int, rule: str, removed: int, remaining: int, changed: int = 0) -> None:
+        flow.append({"step": no, "rule": rule, "removed": int(removed), "remaining": int(remaining),
+                     "changed": int(changed)})
+
+    step(0, "Besvarelser i eksporten fra undersøkelsesverktøyet", 0, len(df))
+    test = _yes(df[admin["test_response"].raw], admin["test_response"].extra.get("values", ["Ja"])[0])
+    df = df[~test.to_numpy()]
+    step(1, "Testsvar fjernes (Testsvar = Ja)", int(test.sum()), len(df))
+    complete_label = admin["status"].extra.get("values", ["Fullført"])[0]
+    complete = _yes(df[admin["status"].raw], complete_label)
+    df = df[complete.to_numpy()]
+    step(2, "Ufullstendige besvarelser fjernes (Status = Delvis)", int((~complete).sum()), len(df))
+
+    out, recoded = _survey_frame(df, path, cb, items)
+    # Duplicates: keep the last complete submission per respondent (time, then file row).
+    out["_row"] = np.arange(len(out))
+    order = out.sort_values(["submitted_at", "_row"], kind="stable") if "submitted_at" in out else out
+    last = ~order["respondent_id"].duplicated(keep="last")
+    kept = order[last.to_numpy()]
+    dropped = order[~last.to_numpy()]
+    answer_cols = [c for c in ["role", "unit_type", "unit_number", *items] if c in out.columns]
+    identical = 0
+    if len(dropped):
+        ref = kept.set_index("respondent_id").loc[dropped["respondent_id"], answer_cols]
+        a = dropped[answer_cols].astype("object").where(dropped[answer_cols].notna(), None).to_numpy()
+        b = ref.astype("object").where(ref.notna(), None).to_numpy()
+        identical = int((a == b).all(axis=1).sum())
+    conflicting = len(dropped) - identical
+    step(3, "Identiske dubletter: samme RespondentID og like svar – siste fullførte beholdes",
+         identical, len(out) - identical)
+    step(4, "Motstridende dubletter: samme RespondentID, ulike svar – siste fullførte beholdes",
+         conflicting, len(kept))
+    out = kept.sort_values("_row", kind="stable").drop(columns="_row")
+    step(5, "Enhetstype skrevet på annen måte rettes til kodebokens enhetstype (ingen fjernes)", 0, len(out),
+         changed=_count_recoded(df, out, admin["unit_type"].raw, cb, "unit"))
+    step(6, "Rolle skrevet på annen måte rettes til kodebokens rolle (ingen fjernes)", 0, len(out),
+         changed=_count_recoded(df, out, admin["role"].raw, cb, "role"))
+    cells = _not_asked_to_na(out, cb, items)
+    step(7, "Svar på spørsmål rollen ikke fikk settes til manglende (ingen fjernes; antall celler)", 0, len(out),
+         changed=cells)
+    out = out.reset_index(drop=True)
+    flow_df = pd.DataFrame(flow)
+    flow_df = flow_df.astype({"step": "int64", "removed": "int64", "remaining": "int64", "changed": "int64"})
+    return out, flow_df
+
+
+def _count_recoded(raw: pd.DataFrame, kept: pd.DataFrame, column: str, cb: Codebook, what: str) -> int:
+    """Rows among those kept whose spelling differs from the codebook label."""
+    original = raw.loc[kept.index, column].astype("object")
+    if what == "unit":
+        canon = kept["unit_type"].astype("object").map(lambda k: cb.unit_types[k].label if isinstance(k, str) else None)
+    else:
+        canon = kept["role"].astype("object").map(lambda k: cb.roles.get(k) if isinstance(k, str) else None)
+    return int((original.notna() & (original != canon.to_numpy())).sum())
+
+
+def survey_2017_frame(df: pd.DataFrame, path: Path, cb: Codebook) -> pd.DataFrame:
+    """The 2017 items, coded like 2023 (the 2017 file carries no test/partial rows)."""
+    items = list(cb.items_2017)
+    out, _ = _survey_frame(df, path, cb, items)
+    admin = cb.admin
+    if admin["test_response"].raw in df.columns:
+        out = out[~_yes(df[admin["test_response"].raw]).to_numpy()]
+    if admin["status"].raw in df.columns:
+        out = out[_yes(df.loc[out.index, admin["status"].raw], admin["status"].extra["values"][0]).to_numpy()]
+    _not_asked_to_na(out, cb, items)
+    return out.reset_index(drop=True)
+
+
+# --- MD-brev and registers ------------------------------------------------------------------
+def md_brev_frame(df: pd.DataFrame, path: Path, cb: Codebook) -> pd.DataFrame:
+    cols = cb.md_letters["columns"]
+    senders: dict[str, str] = {}
+    for key, spec in cb.md_letters["senders"].items():
+        label = spec["label"]
+        aliases = [key, label]
+        if "(" in label and label.endswith(")"):
+            aliases.append(label[label.rindex("(") + 1:-1])
+        senders.update({norm_key(a): key for a in aliases})
+    missing = [c["raw"] for c in cols.values() if c["raw"] not in df.columns]
+    if missing:
+        raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=1, column=missing[0],
+                        expected="overskriftene " + ", ".join(c["raw"] for c in cols.values()))
+    out = pd.DataFrame(index=df.index)
+    out["goal_id"] = df[cols["goal_id"]["raw"]].astype("object")
+    out["sender"] = pd.Categorical(_lookup(df[cols["sender"]["raw"]], senders, path, df, cols["sender"]["raw"],
+                                           "ATA, YA eller ØSA"), categories=list(cb.md_letters["senders"]))
+    steering = _lookup(df[cols["steering"]["raw"]], {"ja": "Ja", "nei": "Nei"}, path, df,
+                       cols["steering"]["raw"], "Ja eller Nei")
+    out["steering"] = (steering == "Ja").astype(bool)
+    for name in ("source", "result_chain", "concreteness", "focus"):
+        values = cols[name]["values"]
+        table = {norm_key(v): k for k, v in values.items()} | {norm_key(k): k for k in values}
+        raw = cols[name]["raw"]
+        keys = _lookup(df[raw], table, path, df, raw, "en av " + ", ".join(f"'{v}'" for v in values.values()))
+        out[name] = pd.Categorical(keys, categories=list(values))
+    return out.reset_index(drop=True)
+
+
+def register_frame(name: str, df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """One register (raw text) → processed columns (bools for Ja/Nei, ints for years/minutes)."""
+    spec = REGISTER_COLUMNS[name]
+    missing = [h for h in spec if h not in df.columns]
+    if missing:
+        raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=1, column=missing[0],
+                        expected="overskriftene " + ", ".join(spec))
+    out = pd.DataFrame(index=df.index)
+    for raw, col in spec.items():
+        s = df[raw]
+        if col in _REGISTER_BOOL:
+            out[col] = _lookup(s, {"ja": True, "nei": False}, Path(path), df, raw, "Ja eller Nei").astype(bool)
+        elif col in _REGISTER_INT:
+            num = pd.to_numeric(s, errors="coerce")
+            bad = s.notna() & num.isna()
+            if bad.any():
+                idx = bad[bad].index[0]
+                raise DataError(path, "ikke et heltall", row=_file_row(df, idx), column=raw,
+                                value=s.loc[idx], expected="et heltall")
+            out[col] = pd.array(num, dtype="Int64")
+        elif name == "interviews" and col == "kind":
+            out[col] = _lookup(s, {norm_key(k): v for k, v in INTERVIEW_KINDS.items()}, Path(path), df, raw,
+                               "Dybdeintervju eller Styringsenhet")
+        else:
+            out[col] = s.astype("object")
+    return out.reset_index(drop=True)
+
+
+# --- Writing ----------------------------------------------------------------------------------
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Replace ``target`` by ``tmp`` (both directories on one filesystem)."""
+    backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, backup)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        if backup.exists():
+            os.replace(backup, target)
+        raise
+    if backup.exists():
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def prepare(raw_dir: Path | str, processed_dir: Path | str, codebook: Codebook | None = None,
+            mapping_path: Path | str | None = None) -> PrepareResult:
+    """Read, validate, clean and write every table from ``raw_dir`` into ``processed_dir``.
+
+    Writes ``survey_2023.parquet`` (and ``survey_2017``, ``md_brev_2022``, ``registers/*`` when
+    their raw files exist), ``exclusion_flow.parquet`` (step, rule, removed, remaining,
+    changed) and ``data_source.json`` (kind synthetic/real, seed, sha256 per raw file). All or
+    nothing: built in a temporary folder and swapped in.
+    """
+    raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
+    cb = codebook or load_codebook()
+    mapping = tio.load_mapping(mapping_path, cb)
+    frames: dict[str, pd.DataFrame] = {}
+
+    path = tio.find_export(raw_dir, "survey_2023")
+    raw = tio.read_export(path, mapping, cb)
+    schemas.validate_raw_survey(raw, path, cb, 2023)
+    survey, flow = clean_survey(raw, path, cb)
+    frames["survey_2023"] = schemas.validate_processed_survey(survey, cb, 2023)
+
+    if any((raw_dir / f"survey_2017{s}").is_file() for s in tio.SUPPORTED_SUFFIXES):
+        p17 = tio.find_export(raw_dir, "survey_2017")
+        raw17 = tio.read_export(p17, mapping, cb)
+        schemas.validate_raw_survey(raw17, p17, cb, 2017)
+        frames["survey_2017"] = schemas.validate_processed_survey(survey_2017_frame(raw17, p17, cb), cb, 2017)
+    if any((raw_dir / f"md_brev_2022{s}").is_file() for s in tio.SUPPORTED_SUFFIXES):
+        pmd = tio.find_export(raw_dir, "md_brev_2022")
+        frames["md_brev_2022"] = md_brev_frame(tio.read_export(pmd, mapping, cb), pmd, cb)
+    for name, spec in cb.registers.items():
+        preg = raw_dir / spec["file"]
+        if preg.is_file() and name in REGISTER_COLUMNS:
+            frames[f"registers/{name}"] = register_frame(name, tio.read_export(preg, {}, cb), preg)
+
+    marker = raw_dir / MARKER
+    meta = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
+    files = {p.name: sha256(p) for p in sorted(raw_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    source = {
+        "kind": "synthetic" if marker.is_file() else "real",
+        "seed": meta.get("seed"),
+        "generator_version": meta.get("generator_version"),
+        "n_respondents": int(len(frames["survey_2023"])),
+        "files": files,
+    }
+
+    processed_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{processed_dir.name}.tmp-", dir=processed_dir.parent))
+    # mkdtemp makes the folder private (0700); processed data get an ordinary folder mode.
+    os.chmod(tmp, 0o755)
+    try:
+        written: dict[str, Path] = {}
+        for name, frame in frames.items():
+            target = tmp / f"{name}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_parquet(target, index=False)
+            written[name] = processed_dir / f"{name}.parquet"
+        flow.to_parquet(tmp / FLOW_FILE, index=False)
+        written["exclusion_flow"] = processed_dir / FLOW_FILE
+        (tmp / SOURCE_FILE).write_text(json.dumps(source, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                       encoding="utf-8")
+        written["data_source"] = processed_dir / SOURCE_FILE
+        _swap_in(tmp, processed_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return PrepareResult(processed_dir, int(len(frames["survey_2023"])), flow, source, written)
