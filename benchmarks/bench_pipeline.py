@@ -1,0 +1,328 @@
+#!/usr/bin/env python
+"""Benchmark of the pipeline runner and the batch (run by hand, not in CI).
+
+    .venv/bin/python benchmarks/bench_pipeline.py            # tmp compendium, all parts
+    .venv/bin/python benchmarks/bench_pipeline.py --quick    # smaller sizes
+    .venv/bin/python benchmarks/bench_pipeline.py --real     # also the real chapters on
+                                                             # 3 660 / 36 600 / 366 000 respondents
+
+Everything runs in a temporary copy: a small compendium with the real shape (a data
+step that reads a raw CSV and writes parquet, four chapters that import pandas and
+matplotlib, aggregate and write a table and a figure). With --real the repository's
+params/ and notebooks/ are copied and the synthetic twin (tillit.synth.write_raw) is
+written into the copy's data/raw/; skipped with a message if either is missing.
+
+Prints, measured in one run: cold full build; no-op rebuild (in-process and as a fresh
+`python -m tillit.pipeline` process); rebuild after editing one chapter; the pipeline with
+1 and 2 workers; a batch of 8 runs on 1 and 2 Dask workers; the pipeline on 3 660, 36 600
+and 366 000 respondents; and the per-step overhead (papermill import, empty notebook).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+UNITS = ["nav_kontor", "nks", "nay", "nfp", "hot", "kontroll"]
+ROLES = ["medarbeider", "leder", "tillitsvalgt", "verneombud"]
+
+SHARED = (
+    'data_dir = "data/processed"\nraw_dir = "data/raw"\noutput_dir = "outputs"\n'
+    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\n'
+)
+PREP = """
+from pathlib import Path
+import pandas as pd
+raw = pd.read_csv(Path(raw_dir) / "survey_2023.csv")
+raw = raw[raw["Status"] == "Fullført"].drop(columns=["Status"])
+for col in ("role", "unit_type"):
+    raw[col] = raw[col].astype("category")
+Path(data_dir).mkdir(parents=True, exist_ok=True)
+raw.to_parquet(Path(data_dir) / "survey_2023.parquet", index=False)
+"""
+CHAPTER = """
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+df = pd.read_parquet(Path(data_dir) / "survey_2023.parquet")
+items = [c for c in df.columns if c.startswith("q")]
+table = df.groupby(["unit_type", "role"], observed=True)[items].mean().round(2)
+counts = df.groupby(["unit_type", "role"], observed=True).size()
+table = table[counts >= min_cell]
+rng = np.random.default_rng(1)
+x = df[items[ITEM]].to_numpy(dtype=float)
+boot = [x[rng.integers(0, len(x), len(x))].mean() for _ in range(reps)]
+out = Path(output_dir) / "tables" / NAME
+out.mkdir(parents=True, exist_ok=True)
+table.to_csv(out / "means.csv")
+fig_dir = Path(output_dir) / "figures" / NAME
+fig_dir.mkdir(parents=True, exist_ok=True)
+fig, ax = plt.subplots(figsize=(4, 3))
+table[items[ITEM]].plot.barh(ax=ax)
+fig.savefig(fig_dir / "fig.png", dpi=60)
+print(f"{NAME}: {len(df)} svar, KI {np.percentile(boot, 2.5):.2f}-{np.percentile(boot, 97.5):.2f}")
+"""
+CHAPTERS = ["01_kap", "02_kap", "03_kap", "04_kap"]
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell(src, metadata={"tags": tags}) if kind == "code" else new_markdown_cell(src)
+        for kind, src, tags in cells
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+def write_raw(raw_dir: Path, n: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "Status": rng.choice(["Fullført", "Delvis"], n, p=[0.95, 0.05]),
+        "role": rng.choice(ROLES, n),
+        "unit_type": rng.choice(UNITS, n),
+        **{f"q{i}": rng.integers(1, 6, n) for i in range(12)},
+    })
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    df.to_csv(raw_dir / "survey_2023.csv", index=False)
+
+
+def make_compendium(root: Path, n: int, reps: int = 200) -> Path:
+    for sub in ("params", "notebooks", "data/processed", "outputs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "params/default.yml").write_text(
+        "data_dir: data/processed\nraw_dir: data/raw\noutput_dir: outputs\n"
+        "min_cell: 5\nstrict_disclosure: false\ntargets: error\n", encoding="utf-8")
+    spec = {"parameters": "params/default.yml",
+            "notebooks": [{"name": "00_prep", "title": "Klargjøring", "book": False}]
+            + [{"name": c, "title": c} for c in CHAPTERS],
+            "overrides": {}, "workers": 2}
+    (root / "params/pipeline.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    write_notebook(root / "notebooks/00_prep.ipynb", [("code", SHARED, ["parameters"]), ("code", PREP, [])])
+    for i, name in enumerate(CHAPTERS):
+        write_notebook(root / f"notebooks/{name}.ipynb", [
+            ("code", SHARED + f"reps = {reps}\n", ["parameters"]),
+            ("markdown", f"# Kapittel {name}", []),
+            ("code", f"NAME = {name!r}\nITEM = {i}\n" + CHAPTER, []),
+        ])
+    write_raw(root / "data/raw", n)
+    return root
+
+
+def timed(fn, *args, **kw):
+    t0 = time.perf_counter()
+    out = fn(*args, **kw)
+    return time.perf_counter() - t0, out
+
+
+def ran(results) -> list[str]:
+    return [r.name for r in results if r.status == "ok"]
+
+
+PARTS = ("overhead", "rebuild", "workers", "batch", "scale", "real")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="mindre størrelser (rask sjekk)")
+    ap.add_argument("--real", action="store_true", help="også de ekte kapitlene på syntetiske data")
+    ap.add_argument("--parts", default=",".join(p for p in PARTS if p != "real"),
+                    help=f"kommaseparert utvalg av {', '.join(PARTS)}")
+    ap.add_argument("--keep", action="store_true", help="behold tmp-mappene")
+    args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    if args.real:
+        parts.add("real")
+    unknown = parts - set(PARTS)
+    if unknown:
+        ap.error(f"ukjente deler: {', '.join(sorted(unknown))} (kjente: {', '.join(PARTS)})")
+
+    tmp = Path(tempfile.mkdtemp(prefix="tillit-bench-"))
+    root = make_compendium(tmp / "komp", n=3660)
+    os.environ["TILLIT_ROOT"] = str(root)
+    summary: list[str] = []
+
+    def report(label: str, value: str) -> None:
+        print(f"  {label:<56} {value}", flush=True)
+
+    quiet = lambda s: None  # noqa: E731
+    print(f"Benchmark i {tmp} (CPU-er: {os.cpu_count()}, last nå: {os.getloadavg()[0]:.1f})")
+    from tillit import pipeline
+
+    # Others may be editing src/tillit while this runs; key the in-process builds on a
+    # snapshot of the package so an edit elsewhere does not turn a no-op into a full run.
+    snapshot = tmp / "pakke"
+    shutil.copytree(pipeline.PACKAGE_DIR, snapshot, ignore=shutil.ignore_patterns("__pycache__"))
+    pipeline.PACKAGE_DIR = snapshot
+
+    if "overhead" in parts:
+        # Per-step overhead: papermill import in a fresh process; an empty notebook run.
+        t = subprocess.run([sys.executable, "-c", "import time;t=time.perf_counter();import papermill;"
+                            "print(time.perf_counter()-t)"], capture_output=True, text=True)
+        report("import papermill (ny prosess)", f"{float(t.stdout):.2f} s")
+        t = subprocess.run([sys.executable, "-c", "import time;t=time.perf_counter();"
+                            "import pandas, matplotlib.pyplot, seaborn, statsmodels.api;print(time.perf_counter()-t)"],
+                           capture_output=True, text=True)
+        if t.returncode == 0:
+            report("import pandas+seaborn+statsmodels (som i en kjerne)", f"{float(t.stdout):.2f} s")
+        empty = tmp / "tom"
+        make_compendium(empty, n=10)
+        write_notebook(empty / "notebooks/01_kap.ipynb",
+                       [("code", SHARED + "reps = 1\n", ["parameters"]), ("code", "x = 1", [])])
+        pipeline.run_notebook("01_kap", root=empty)  # warm the file cache
+        sec, _ = timed(pipeline.run_notebook, "01_kap", root=empty)
+        report("tom notatbok (kjernestart + papermill)", f"{sec:.2f} s")
+        os.environ["TILLIT_ROOT"] = str(root)
+
+    if "rebuild" in parts:
+        sec_cold, res = timed(pipeline.build, root=root, workers=2, progress=quiet)
+        report("kald full bygging (2 arbeidere)", f"{sec_cold:.2f} s  ({len(ran(res))} steg)")
+        sec_noop, res = timed(pipeline.build, root=root, workers=2, progress=quiet)
+        report("no-op ombygging (i prosessen)", f"{sec_noop:.3f} s  (kjørt: {ran(res) or 'ingen'})")
+        summary.append(f"no-op < 1 s: {sec_noop:.3f} s i prosessen")
+        import nbformat
+
+        nb_path = root / "notebooks/02_kap.ipynb"
+        nb = nbformat.read(str(nb_path), as_version=4)
+        nb.cells[2].source += "\n# redigert"
+        nbformat.write(nb, str(nb_path))
+        sec_edit, res = timed(pipeline.build, root=root, workers=2, progress=quiet)
+        report("ombygging etter redigert kapittel", f"{sec_edit:.2f} s  (kjørt: {ran(res)})")
+        # A fresh process keys on the real package: one build to catch up, then the no-op.
+        cmd = [sys.executable, "-m", "tillit.pipeline"]
+        env = dict(os.environ, TILLIT_ROOT=str(root))
+        subprocess.run(cmd, capture_output=True, text=True, env=env)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        sec_noop_proc = time.perf_counter() - t0
+        reran = [m.group(1) for m in re.finditer(r"^\s*(\S+)\s+[\d.]+ s  ok\b", proc.stdout, re.M)]
+        report("no-op ombygging (ny prosess: python -m tillit.pipeline)",
+               f"{sec_noop_proc:.3f} s  (rc {proc.returncode}; kjørt: {reran or 'ingen'})")
+        summary.append(f"no-op < 1 s: {sec_noop_proc:.3f} s som ny prosess")
+
+    if "workers" in parts:
+        sec1, _ = timed(pipeline.build, root=root, workers=1, force=True, progress=quiet)
+        sec2, _ = timed(pipeline.build, root=root, workers=2, force=True, progress=quiet)
+        report("full bygging, 1 arbeider", f"{sec1:.2f} s")
+        report("full bygging, 2 arbeidere", f"{sec2:.2f} s  (x{sec1 / sec2:.2f})")
+        summary.append(f"pipeline 2 vs 1 arbeidere: x{sec1 / sec2:.2f}")
+
+    if "batch" in parts:
+        from tillit import batch
+
+        reps = 300 if args.quick else 1500
+        spec = tmp / "batch.yml"
+        spec.write_text(yaml.safe_dump({"notebooks": ["01_kap", "02_kap"],
+                                        "grid": {"min_cell": [5, 10], "reps": [reps, reps + 1]}}), encoding="utf-8")
+        b1, s1 = timed(batch.run_batch, spec, tmp / "batch1", workers=1, progress=False)
+        b2, s2 = timed(batch.run_batch, spec, tmp / "batch2", workers=2, progress=False)
+        report("batch 8 kjøringer, 1 Dask-arbeider", f"{b1:.2f} s  ({(s1.status == 'ok').sum()} ok)")
+        report("batch 8 kjøringer, 2 Dask-arbeidere", f"{b2:.2f} s  (x{b1 / b2:.2f}; mål >= 1,6)")
+        summary.append(f"batch 2 vs 1 Dask-arbeidere: x{b1 / b2:.2f} (mål >= 1,6)")
+
+    sizes = [3660, 36600] if args.quick else [3660, 36600, 366000]
+    if "scale" in parts:
+        times = {}
+        for n in sizes:
+            write_raw(root / "data/raw", n)
+            times[n], _ = timed(pipeline.build, root=root, workers=2, force=True, progress=quiet)
+            report(f"full bygging, {n:>7,} respondenter".replace(",", " "), f"{times[n]:.2f} s")
+        base = sizes[0]
+        for n in sizes[1:]:
+            verdict = "ok (høyst lineær)" if times[n] / times[base] <= n / base else "VERRE ENN LINEÆR"
+            report(f"  tid x{times[n] / times[base]:.2f} for respondenter x{n // base}", verdict)
+            summary.append(f"tid x{times[n] / times[base]:.2f} for x{n // base} respondenter: {verdict}")
+
+    if "real" in parts:
+        real_scaling(tmp, sizes, report, summary)
+
+    print(f"\nLast ved slutt (1 min): {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er")
+    print("Oppsummering (mål):")
+    for line in summary:
+        print(f"  {line}")
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def real_scaling(tmp: Path, sizes: list[int], report, summary: list[str]) -> None:
+    """The repository's own chapters on the synthetic twin, in a copy of params/ and notebooks/."""
+    try:
+        from tillit import synth
+        write_raw_real = synth.write_raw
+    except (ImportError, AttributeError) as exc:
+        print(f"  (hopper over de ekte kapitlene: tillit.synth.write_raw finnes ikke ennå: {exc})")
+        return
+    from tillit import pipeline
+    from tillit.config import ConfigError, load_pipeline
+
+    real = tmp / "ekte"
+    for sub in ("params", "notebooks"):
+        shutil.copytree(REPO / sub, real / sub)
+    (real / "data/processed").mkdir(parents=True)
+    try:
+        load_pipeline(root=real)
+    except ConfigError as exc:
+        print(f"  (hopper over de ekte kapitlene: {exc})")
+        return
+    # Other sizes than the report's cannot hit its published figures: warn, do not fail.
+    default = yaml.safe_load((real / "params/default.yml").read_text(encoding="utf-8"))
+    default["targets"] = "warn"
+    (real / "params/default.yml").write_text(yaml.safe_dump(default, allow_unicode=True), encoding="utf-8")
+    os.environ["TILLIT_ROOT"] = str(real)
+    times = {}
+    for n in sizes:
+        shutil.rmtree(real / "data/raw", ignore_errors=True)
+        write_raw_real(real / "data/raw", 2023, n_respondents=n)
+        try:
+            sec, _ = timed(pipeline.build, root=real, force=True, progress=lambda s: None)
+        except Exception as exc:  # noqa: BLE001 - report and go on
+            print(f"  ekte kapitler, {n} respondenter: feilet: {str(exc).splitlines()[0]}")
+            return
+        times[n] = sec
+        report(f"ekte kapitler, {n:>7,} respondenter".replace(",", " "), f"{sec:.2f} s")
+        if n == sizes[0]:
+            sec, res = timed(pipeline.build, root=real, progress=lambda s: None)
+            report("ekte kapitler, no-op ombygging", f"{sec:.3f} s  (kjørt: {ran(res) or 'ingen'})")
+            summary.append(f"ekte kapitler, no-op: {sec:.3f} s")
+            import nbformat
+
+            chapter = pipeline.load_pipeline(root=real).names()[-2]
+            nb_path = real / "notebooks" / f"{chapter}.ipynb"
+            nb = nbformat.read(str(nb_path), as_version=4)
+            code = [c for c in nb.cells if c.cell_type == "code"]
+            code[-1].source += "\n# redigert"
+            nbformat.write(nb, str(nb_path))
+            sec, res = timed(pipeline.build, root=real, progress=lambda s: None)
+            report(f"ekte kapitler, etter redigert {chapter}", f"{sec:.2f} s  (kjørt: {ran(res)})")
+            summary.append(f"ekte kapitler, redigert {chapter}: kjørt {ran(res)}")
+            # The data step again on the same raw data: identical processed files keep
+            # every chapter cached (the key is on content, not on mtime).
+            prep = pipeline.load_pipeline(root=real).names()[0]
+            pipeline.build(root=real, only=[prep], force=True, progress=lambda s: None)
+            sec, res = timed(pipeline.build, root=real, progress=lambda s: None)
+            report(f"ekte kapitler, etter {prep} på nytt", f"{sec:.3f} s  (kjørt: {ran(res) or 'ingen'})")
+            summary.append(f"ekte kapitler, {prep} på nytt med samme rådata: kjørt {ran(res) or 'ingen'}")
+    base = sizes[0]
+    for n in sizes[1:]:
+        summary.append(f"ekte kapitler: tid x{times[n] / times[base]:.2f} for x{n // base} respondenter")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
