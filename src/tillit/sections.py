@@ -864,3 +864,43 @@ def ordinal_method_prose(ctx: Context) -> str:
         "konkurranse og tillitshindringer kan begge påvirkes av en tredje faktor, og svarene er selvrapporterte. "
         "Modellen antar at avstanden mellom svarkategoriene er lik for alle grupper (via felles terskler)."
     )
+
+
+def codebook_table(ctx: Context, label: str = "tbl-kodebok") -> pd.DataFrame:
+    """Every survey variable: question, scale, "Vet ikke" code, and the published figures
+    (params/published.yml) that use it — derived, so the link lives in one place."""
+    from . import ledger
+
+    cb = ctx.codebook
+    uses: dict[str, list[str]] = {}
+    for target in ledger.load_published()["targets"]:
+        for var in _target_vars(target.get("compute", {}), cb):
+            uses.setdefault(var, []).append(target["section"])
+    rows = []
+    for name, var in cb.items.items():
+        scale = cb.scales[var.scale]
+        asked = "alle" if set(var.asked_of) == set(cb.roles) else fmt.listing(
+            [cb.roles[r].lower() for r in var.asked_of])
+        rows.append({"Variabel": name, "Spørsmål": var.text, "Skala": " / ".join(scale.labels.values()),
+                     "Vet ikke": str(scale.dont_know_code), "Stilt til": asked,
+                     "Publiserte tall (kap.)": ", ".join(sorted(set(uses.get(name, [])))) or "–"})
+    disp = pd.DataFrame(rows)
+    ctx.table(disp, label, f"Kodeboken: de {fmt.num(len(disp))} spørsmålene i undersøkelsen 2023, skala, "
+              "kode for «Vet ikke» og hvilke publiserte tall de inngår i")
+    return disp
+
+
+def _target_vars(compute: dict, cb) -> set[str]:
+    """Variables a published target's computation reads (nested compare specs included)."""
+    out: set[str] = set()
+    if not isinstance(compute, dict):
+        return out
+    if compute.get("var") in cb.items:
+        out.add(compute["var"])
+    if compute.get("vars") == "factors":
+        out.update(cb.factors)
+    for key in ("a", "b"):
+        sub = compute.get(key)
+        for spec in (sub if isinstance(sub, list) else [sub]):
+            out |= _target_vars(spec, cb)
+    return out
