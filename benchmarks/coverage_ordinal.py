@@ -32,17 +32,6 @@ from tillit.codebook import load_codebook  # noqa: E402
 from tillit.config import read_yaml, repo_root  # noqa: E402
 
 
-def true_vector(columns, truth) -> pd.Series:
-    out = {}
-    for c in columns:
-        if "[" in c:
-            var, lev = c[:-1].split("[")
-            out[c] = float((truth.get(var) or {}).get(lev, 0.0))
-        else:
-            out[c] = float(truth["predictors"][c])
-    return pd.Series(out) * o.marginal_scale(truth)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=200)
@@ -86,7 +75,7 @@ def main() -> None:
             if seed < args.brant_seeds:
                 brant_p["modellbasert"].append(o.brant_test(fit).overall["p"])
                 brant_p["klyngerobust"].append(o.brant_test(fit, robust=True).overall["p"])
-        true = true_vector(fit.design.X.columns, truth)
+        true = o.truth_vector(fit.design.X.columns, truth)
         se = pd.Series(np.sqrt(np.diag(fit.cov))[: fit.k_beta], index=fit.beta.index)
         hits.append((fit.beta - z * se <= true) & (true <= fit.beta + z * se))
         ests.append(fit.beta - true)

@@ -290,14 +290,7 @@ def test_cluster_robust_cov_is_the_sandwich(trust_fit):
 
 
 def _truth_vector(fit: o.OrdinalFit, truth: dict) -> pd.Series:
-    out = {}
-    for c in fit.design.X.columns:
-        if "[" in c:
-            var, lev = c[:-1].split("[")
-            out[c] = float((truth.get(var) or {}).get(lev, 0.0))
-        else:
-            out[c] = float(truth["predictors"][c])
-    return pd.Series(out) * o.marginal_scale(truth)
+    return o.truth_vector(fit.design.X.columns, truth)
 
 
 @pytest.mark.parametrize("link", ["logit", "probit"])

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .config import ConfigError, load_pipeline, load_run_params, read_yaml, repo_root
+from .config import ConfigError, explain_validation, load_pipeline, load_run_params, read_yaml, repo_root
 
 SUMMARY_COLUMNS = ["run_id", "notebook", "parameters", "status", "seconds", "notebook_path", "error"]
 
@@ -64,14 +64,8 @@ def load_spec(path: Path) -> BatchSpec:
     try:
         return BatchSpec(**data)
     except ValidationError as exc:
-        lines = [f"{path}: ugyldig batch-spesifikasjon"]
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(toppnivå)"
-            if err["type"] == "extra_forbidden":
-                lines.append(f"  - ukjent nøkkel '{loc}' (tillatt: {', '.join(BatchSpec.model_fields)})")
-            else:
-                lines.append(f"  - '{loc}': {err['msg']} (fikk {err.get('input')!r})")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(explain_validation(path, exc, "ugyldig batch-spesifikasjon",
+                                             list(BatchSpec.model_fields))) from None
 
 
 def _slug(value: Any) -> str:

@@ -55,16 +55,19 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: er ikke UTF-8 ({exc})") from exc
 
 
-def _explain(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: ugyldige parametere"]
+def explain_validation(path: Path | str, exc: ValidationError, what: str = "ugyldige parametere",
+                       allowed: list[str] | None = None) -> str:
+    """One message for a params file that failed validation: each bad key and what was expected."""
+    lines = [f"{path}: {what}"]
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(toppnivå)"
         if err["type"] == "extra_forbidden":
-            lines.append(f"  - ukjent nøkkel '{loc}' (tillatt: se {path.name} og tillit.config)")
+            hint = f"tillatt: {', '.join(allowed)}" if allowed else f"se {Path(str(path)).name} og docs/"
+            lines.append(f"  - ukjent nøkkel '{loc}' ({hint})")
         else:
-            got = err.get("input")
-            lines.append(f"  - '{loc}': {err['msg']} (fikk {got!r})")
+            lines.append(f"  - '{loc}': {err['msg']} (fikk {err.get('input')!r})")
     return "\n".join(lines)
+
 
 
 class Strict(BaseModel):
@@ -136,7 +139,7 @@ def load_run_params(path: Path | str | None = None, **overrides: Any) -> RunPara
     try:
         return RunParams(**data)
     except ValidationError as exc:
-        raise ConfigError(_explain(path, exc)) from None
+        raise ConfigError(explain_validation(path, exc)) from None
 
 
 def load_pipeline(path: Path | str | None = None, root: Path | None = None) -> PipelineSpec:
@@ -150,7 +153,7 @@ def load_pipeline(path: Path | str | None = None, root: Path | None = None) -> P
     try:
         spec = PipelineSpec(**data)
     except ValidationError as exc:
-        raise ConfigError(_explain(path, exc)) from None
+        raise ConfigError(explain_validation(path, exc)) from None
     names = spec.names()
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from . import fmt, report
 from .codebook import Codebook, load_codebook
-from .config import SHARED_KEYS, ConfigError, RunParams, _explain, load_run_params, repo_root
+from .config import SHARED_KEYS, ConfigError, RunParams, explain_validation, load_run_params, repo_root
 from .provenance import Provenance, current_cell, git_commit, sha256_tree
 
 
@@ -163,7 +163,7 @@ def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Conte
     try:
         params = RunParams(**values)
     except ValidationError as exc:
-        raise ConfigError(_explain(Path(f"notebooks/{name}.ipynb (parameters)"), exc)) from None
+        raise ConfigError(explain_validation(f"notebooks/{name}.ipynb (parameters)", exc)) from None
     from . import plots
 
     plots.set_theme()

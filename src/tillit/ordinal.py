@@ -39,7 +39,7 @@ from scipy.special import expit, ndtr
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from . import fmt
-from .config import ConfigError, read_yaml, repo_root
+from .config import ConfigError, explain_validation, read_yaml, repo_root
 
 # ---------------------------------------------------------------------------------------
 # Errors and warnings
@@ -139,14 +139,7 @@ class ModelsFile(_Strict):
 
 
 def _explain(path: Path | str, exc: ValidationError) -> str:
-    lines = [f"{path}: ugyldig modellspesifikasjon"]
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(toppnivå)"
-        if err["type"] == "extra_forbidden":
-            lines.append(f"  - ukjent nøkkel '{loc}'")
-        else:
-            lines.append(f"  - '{loc}': {err['msg']} (fikk {err.get('input')!r})")
-    return "\n".join(lines)
+    return explain_validation(path, exc, "ugyldig modellspesifikasjon")
 
 
 def parse_models(data: Any, path: Path | str = "params/models.yml") -> ModelsFile:
@@ -1584,6 +1577,19 @@ def simulate_survey(n: int, truth: dict, *, seed: int = 0, respondents_per_unit:
     out[(u >= dont_know) & (u < dont_know + missing)] = pd.NA
     df[truth.get("outcome", "trust_hindrance")] = out
     return df
+
+
+def truth_vector(columns, truth: dict) -> pd.Series:
+    """The coefficients a model without unit effects should estimate, per design column:
+    synthetic.yml's true values (dummies as `var[level]`), shrunk by :func:`marginal_scale`."""
+    out = {}
+    for c in columns:
+        if "[" in c:
+            var, lev = c[:-1].split("[")
+            out[c] = float((truth.get(var) or {}).get(lev, 0.0))
+        else:
+            out[c] = float(truth["predictors"][c])
+    return pd.Series(out) * marginal_scale(truth)
 
 
 def marginal_scale(truth: dict) -> float:
