@@ -600,7 +600,7 @@ def run_notebook(
                     resources={"metadata": {"path": str(root)}},
                     execution_timeout=timeout,
                     # Quiet the kernel's start-up warnings (one per step); errors still show.
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 )
         except Exception as exc:  # noqa: BLE001 - every failure becomes one message
             kept = None

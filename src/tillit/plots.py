@@ -138,14 +138,18 @@ def share_bars(df: pd.DataFrame, label_col: str, share_col: str, n_col: str = "n
             xerr = np.vstack([vals - sub[lo_col].to_numpy(dtype=float), sub[hi_col].to_numpy(dtype=float) - vals])
         ax.barh(y, np.nan_to_num(vals), height=bar_h * 0.92, color=QUALITATIVE[h_i % len(QUALITATIVE)],
                 label=None if hue is None else str(hue), xerr=xerr, error_kw={"elinewidth": 0.8, "capsize": 2})
-        for yi, v, nv in zip(y, vals, sub[n_col] if n_col in sub else [None] * len(y)):
+        # Labels start right of the interval's upper end, so whiskers never cross them.
+        ends = sub[hi_col].to_numpy(dtype=float) if (lo_col and hi_col) else vals
+        for yi, v, end, nv in zip(y, vals, ends, sub[n_col] if n_col in sub else [None] * len(y)):
             text = "prikket" if not np.isfinite(v) else fmt.pct(v)
             if nv is not None and pd.notna(nv) and np.isfinite(v):
                 text += f"  ({fmt.n(int(nv))})"
-            ax.text((0 if not np.isfinite(v) else v) + 0.01, yi, text, va="center", fontsize=7.5, color=TEXT)
+            x = 0.0 if not np.isfinite(v) else (end if np.isfinite(end) else v)
+            ax.text(x + 0.012, yi, text, va="center", fontsize=7.5, color=TEXT)
     ax.set_yticks(np.arange(len(groups)), [str(g) for g in groups])
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.05)
+    ax.set_xlim(0, 1.18)
+    ax.set_xticks(np.linspace(0, 1, 6))
     ax.xaxis.set_major_formatter(fmt.percent_formatter())
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)

@@ -320,6 +320,7 @@ def md_letters(ctx: Context) -> dict:
                         "all": all_per_sender.to_numpy(), "new_share": new_share.to_numpy()})
     ctx.table(disp, "tbl-mdbrev", "Mål og føringer i MD-brevene for 2022, etter avsender "
               f"({_caption_n(len(md))} mål/føringer)", csv_df=csv)
+    _md_scope_figure(ctx, senders, per_sender, all_per_sender, new_share)
     # Result chain, concreteness and focus among steering goals, by sender.
     long = []
     for dim, title in [("result_chain", "Resultatkjede"), ("concreteness", "Konkretisering"), ("focus", "Fokus")]:
@@ -353,6 +354,37 @@ def md_letters(ctx: Context) -> dict:
                "Tre stolpediagram for ATA, YA og ØSA: resultatmål dominerer, aktivitetsmål er vanligere hos ATA "
                "og ØSA enn hos YA, og YA har flest tallfestede mål.", data=long.drop(columns=["key"]))
     return out
+
+
+def _md_scope_figure(ctx: Context, senders: dict, steering: pd.Series, total: pd.Series, new_share: pd.Series):
+    """Goals per line (steering and not) with the share of «new» føringer marked."""
+    import matplotlib.pyplot as plt
+
+    short = {s: senders[s]["label"].split("(")[-1].rstrip(")") for s in senders}
+    labels = [f"{short[s]} → {senders[s]['recipient_line']}" for s in senders]
+    fig, ax = plt.subplots(figsize=(9, 2.9))
+    y = np.arange(len(senders))
+    st = steering.to_numpy(dtype=float)
+    rest = total.to_numpy(dtype=float) - st
+    ax.barh(y, st, color=plots.QUALITATIVE[0], label="Styrende")
+    ax.barh(y, rest, left=st, color=plots.QUALITATIVE[4], label="Ikke styrende")
+    for yi, (a, t, ns) in enumerate(zip(st, total, new_share)):
+        ax.text(a / 2, yi, fmt.num(a), ha="center", va="center", color="white", fontsize=8)
+        ax.text(t + 4, yi, f"{fmt.pct(ns)} «nye»", va="center", fontsize=8, color=plots.TEXT)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, float(total.max()) * 1.25)
+    ax.xaxis.set_major_formatter(fmt.number_formatter())
+    ax.set_xlabel("Antall mål og føringer")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    top = new_share.idxmax()
+    ctx.figure(fig, "fig-mdbrev-omfang", "Mål og føringer per linje i MD-brevene 2022, styrende og ikke styrende, "
+               f"med andelen «nye» føringer ({_caption_n(int(total.sum()))} mål/føringer)",
+               f"Liggende stolper per avsender: {short[top]} har flest «nye» føringer ({fmt.pct(new_share[top])}); "
+               f"NAV fylke styres med {fmt.num(steering.iloc[0])} styrende mål og føringer.",
+               data=pd.DataFrame({"sender": list(senders), "steering": st, "total": total.to_numpy(),
+                                  "new_share": new_share.to_numpy()}))
 
 
 # --- registers -----------------------------------------------------------------------------
@@ -486,7 +518,7 @@ def md_letters_prose(res: dict) -> str:
         f"{fmt.num(st['YA'])} fra YA og økonomilinjen med {fmt.num(st['OSA'])} fra ØSA (@tbl-mdbrev). Brevene "
         f"inneholder i tillegg mål og føringer som ikke er styrende. ATA legger til flest «nye» føringer, som "
         f"verken kommer fra tildelingsbrevet eller et overliggende MD-brev: {fmt.pct(new['ATA'])} av føringene i "
-        f"ATAs brev, mot {fmt.pct(new['YA'])} hos YA og {fmt.pct(new['OSA'])} hos ØSA.\n\n"
+        f"ATAs brev, mot {fmt.pct(new['YA'])} hos YA og {fmt.pct(new['OSA'])} hos ØSA (@fig-mdbrev-omfang).\n\n"
         f"Aktivitets- og innsatsmål utgjør {fmt.pct(chain.loc['ATA', 'aktivitet'])} av de styrende målene hos ATA og "
         f"{fmt.pct(chain.loc['OSA', 'aktivitet'])} hos ØSA, men {fmt.pct(chain.loc['YA', 'aktivitet'])} hos YA, som "
         f"i større grad styrer på resultater. Ytelseslinjen styres mest med tallfestede mål "
