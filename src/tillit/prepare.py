@@ -42,23 +42,6 @@ MARKER = "SYNTETISK.json"
 FLOW_FILE = "exclusion_flow.parquet"
 SOURCE_FILE = "data_source.json"
 
-#: register -> {raw header: processed column}; the registers' own small contract.
-REGISTER_COLUMNS: dict[str, dict[str, str]] = {
-    "municipalities": {"Kommunenr": "municipality_number", "Bedt om dokumenter": "asked",
-                       "Sendte dokumenter": "sent"},
-    "interviews": {"IntervjuID": "interview_id", "Type": "kind", "Rolle": "role",
-                   "Varighet (minutter)": "duration_min"},
-    "conversation_packages": {"Enhetsnr": "unit_number", "Enhetstype": "unit_type",
-                              "Sendte inn utfordringer": "sent_challenges"},
-    "experience_base": {"ProsjektID": "project_id", "Linje": "line", "Registrert år": "year"},
-    "grants": {"InitiativID": "initiative_id", "År": "year"},
-    "gathering": {"DeltakerID": "participant_id", "Linje": "line", "Rolle": "role"},
-}
-_REGISTER_BOOL = {"asked", "sent", "sent_challenges"}
-_REGISTER_INT = {"duration_min", "year"}
-INTERVIEW_KINDS = {"Dybdeintervju": "dybde", "Styringsenhet": "styringsenhet"}
-
-
 @dataclass
 class PrepareResult:
     """What :func:`prepare` wrote."""
@@ -247,10 +230,7 @@ def md_brev_frame(df: pd.DataFrame, path: Path, cb: Codebook) -> pd.DataFrame:
     cols = cb.md_letters["columns"]
     senders: dict[str, str] = {}
     for key, spec in cb.md_letters["senders"].items():
-        label = spec["label"]
-        aliases = [key, label]
-        if "(" in label and label.endswith(")"):
-            aliases.append(label[label.rindex("(") + 1:-1])
+        aliases = [key, spec["label"], spec["short"], *spec.get("aliases", [])]
         senders.update({norm_key(a): key for a in aliases})
     missing = [c["raw"] for c in cols.values() if c["raw"] not in df.columns]
     if missing:
@@ -272,19 +252,23 @@ def md_brev_frame(df: pd.DataFrame, path: Path, cb: Codebook) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def register_frame(name: str, df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
-    """One register (raw text) → processed columns (bools for Ja/Nei, ints for years/minutes)."""
-    spec = REGISTER_COLUMNS[name]
-    missing = [h for h in spec if h not in df.columns]
+def register_frame(name: str, df: pd.DataFrame, path: Path | str, cb: Codebook | None = None) -> pd.DataFrame:
+    """One register (raw text) → processed columns, typed by the codebook's `registers` section
+    (bools for Ja/Nei, ints for years/minutes, categories by their labels)."""
+    cb = cb or load_codebook()
+    spec = cb.registers[name]["columns"]
+    headers = [c["raw"] for c in spec.values()]
+    missing = [h for h in headers if h not in df.columns]
     if missing:
         raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=1, column=missing[0],
-                        expected="overskriftene " + ", ".join(spec))
+                        expected="overskriftene " + ", ".join(headers))
     out = pd.DataFrame(index=df.index)
-    for raw, col in spec.items():
+    for col, c in spec.items():
+        raw, kind = c["raw"], c["type"]
         s = df[raw]
-        if col in _REGISTER_BOOL:
+        if kind == "bool":
             out[col] = _lookup(s, {"ja": True, "nei": False}, Path(path), df, raw, "Ja eller Nei").astype(bool)
-        elif col in _REGISTER_INT:
+        elif kind == "int":
             num = pd.to_numeric(s, errors="coerce")
             bad = s.notna() & num.isna()
             if bad.any():
@@ -292,9 +276,10 @@ def register_frame(name: str, df: pd.DataFrame, path: Path | str) -> pd.DataFram
                 raise DataError(path, "ikke et heltall", row=_file_row(df, idx), column=raw,
                                 value=s.loc[idx], expected="et heltall")
             out[col] = pd.array(num, dtype="Int64")
-        elif name == "interviews" and col == "kind":
-            out[col] = _lookup(s, {norm_key(k): v for k, v in INTERVIEW_KINDS.items()}, Path(path), df, raw,
-                               "Dybdeintervju eller Styringsenhet")
+        elif kind == "category":
+            values = c["values"]
+            out[col] = _lookup(s, {norm_key(label): key for key, label in values.items()}, Path(path), df, raw,
+                               " eller ".join(values.values()))
         else:
             out[col] = s.astype("object")
     return out.reset_index(drop=True)
@@ -346,8 +331,8 @@ def prepare(raw_dir: Path | str, processed_dir: Path | str, codebook: Codebook |
         frames["md_brev_2022"] = md_brev_frame(tio.read_export(pmd, mapping, cb), pmd, cb)
     for name, spec in cb.registers.items():
         preg = raw_dir / spec["file"]
-        if preg.is_file() and name in REGISTER_COLUMNS:
-            frames[f"registers/{name}"] = register_frame(name, tio.read_export(preg, {}, cb), preg)
+        if preg.is_file():
+            frames[f"registers/{name}"] = register_frame(name, tio.read_export(preg, {}, cb), preg, cb)
 
     marker = raw_dir / MARKER
     meta = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}

@@ -329,7 +329,7 @@ def md_letters(ctx: Context) -> dict:
             index=list(senders), columns=list(values), fill_value=0)
         for s in tab.index:
             for v in tab.columns:
-                long.append({"dimension": title, "sender": senders[s]["label"].split("(")[-1].rstrip(")"),
+                long.append({"dimension": title, "sender": senders[s]["short"],
                              "category": values[v], "share": float(tab.loc[s, v]), "key": v, "sender_key": s})
         out[dim] = tab
     long = pd.DataFrame(long)
@@ -360,7 +360,7 @@ def _md_scope_figure(ctx: Context, senders: dict, steering: pd.Series, total: pd
     """Goals per line (steering and not) with the share of «new» føringer marked."""
     import matplotlib.pyplot as plt
 
-    short = {s: senders[s]["label"].split("(")[-1].rstrip(")") for s in senders}
+    short = {s: senders[s]["short"] for s in senders}
     labels = [f"{short[s]} → {senders[s]['recipient_line']}" for s in senders]
     fig, ax = plt.subplots(figsize=(9, 2.9))
     y = np.arange(len(senders))

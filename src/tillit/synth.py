@@ -779,22 +779,19 @@ def _md_brev(twin: _Twin) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def sender_label(codebook: Codebook, key: str) -> str:
-    """The abbreviation NAV writes (ATA, YA, ØSA): the parenthesis in the codebook label."""
-    label = codebook.md_letters["senders"][key]["label"]
-    if "(" in label and label.endswith(")"):
-        return label[label.rindex("(") + 1:-1]
-    return key
+    """The abbreviation NAV writes (ATA, YA, ØSA), as the coded export spells the sender."""
+    return codebook.md_letters["senders"][key]["short"]
 
 
 def _registers(twin: _Twin) -> dict[str, pd.DataFrame]:
-    """Raw register tables (Norwegian headers, labels), keyed by codebook register name."""
+    """Raw register tables (the codebook's raw headers, Norwegian labels), keyed by register name."""
     cb, rng, spec = twin.cb, twin.rng["registers"], twin.model["registers"]
     out: dict[str, pd.DataFrame] = {}
     m = spec["municipalities"]
     nums = np.sort(rng.choice(np.arange(301, 5700), size=int(m["asked"]), replace=False))
     sent = np.array(["Ja"] * int(m["sent"]) + ["Nei"] * (int(m["asked"]) - int(m["sent"])), dtype=object)
-    out["municipalities"] = pd.DataFrame({"Kommunenr": [f"{v:04d}" for v in nums], "Bedt om dokumenter": "Ja",
-                                          "Sendte dokumenter": sent[rng.permutation(sent.size)]})
+    out["municipalities"] = pd.DataFrame({"municipality_number": [f"{v:04d}" for v in nums], "asked": "Ja",
+                                          "sent": sent[rng.permutation(sent.size)]})
     iv = spec["interviews"]
     depth, steer = int(iv["depth"]), int(iv["steering_units"])
     lo, hi = int(iv["min_minutes"]), int(iv["max_minutes"])
@@ -804,38 +801,41 @@ def _registers(twin: _Twin) -> dict[str, pd.DataFrame]:
         minutes = minutes[rng.permutation(depth)]
     roles = np.array(["Medarbeider", "Tillitsvalgt/verneombud", "Leder"], dtype=object)[rng.integers(0, 3, size=depth)]
     steer_minutes = rng.integers(45, 91, size=steer)
+    kinds = cb.registers["interviews"]["columns"]["kind"]["values"]
     out["interviews"] = pd.DataFrame({
-        "IntervjuID": [f"I{i + 1:03d}" for i in range(depth + steer)],
-        "Type": ["Dybdeintervju"] * depth + ["Styringsenhet"] * steer,
-        "Rolle": list(roles) + ["Ansatt på styringsenhet"] * steer,
-        "Varighet (minutter)": [str(v) for v in np.concatenate([minutes, steer_minutes])],
+        "interview_id": [f"I{i + 1:03d}" for i in range(depth + steer)],
+        "kind": [kinds["dybde"]] * depth + [kinds["styringsenhet"]] * steer,
+        "role": list(roles) + ["Ansatt på styringsenhet"] * steer,
+        "duration_min": [str(v) for v in np.concatenate([minutes, steer_minutes])],
     })
     cp = spec["conversation_packages"]
     used, sent_n = int(cp["units_used"]), int(cp["sent_challenges"])
     units = rng.choice(twin.units[0].size, size=min(used, twin.units[0].size), replace=False)
     flags = np.array(["Ja"] * sent_n + ["Nei"] * (units.size - sent_n), dtype=object)
     out["conversation_packages"] = pd.DataFrame({
-        "Enhetsnr": twin.units[0][units],
-        "Enhetstype": [cb.unit_types[twin.unit_types[t]].label for t in twin.units[1][units]],
-        "Sendte inn utfordringer": flags[rng.permutation(flags.size)],
-    }).sort_values("Enhetsnr", kind="stable").reset_index(drop=True)
+        "unit_number": twin.units[0][units],
+        "unit_type": [cb.unit_types[twin.unit_types[t]].label for t in twin.units[1][units]],
+        "sent_challenges": flags[rng.permutation(flags.size)],
+    }).sort_values("unit_number", kind="stable").reset_index(drop=True)
     k = int(spec["experience_base"]["projects"])
     line_labels = list(cb.lines.values())
     lines_eb = np.array(line_labels, dtype=object)[rng.choice(len(line_labels), size=k, p=[0.85, 0.08, 0.02, 0.05])]
-    out["experience_base"] = pd.DataFrame({"ProsjektID": [f"E{i + 1:03d}" for i in range(k)], "Linje": lines_eb,
-                                           "Registrert år": [str(v) for v in rng.integers(2019, 2024, size=k)]})
+    out["experience_base"] = pd.DataFrame({"project_id": [f"E{i + 1:03d}" for i in range(k)], "line": lines_eb,
+                                           "year": [str(v) for v in rng.integers(2019, 2024, size=k)]})
     rows = []
     for year, count in spec["grants"]["per_year"].items():
         rows += [(f"T{year}-{i + 1:03d}", str(year)) for i in range(int(count))]
-    out["grants"] = pd.DataFrame(rows, columns=["InitiativID", "År"])
+    out["grants"] = pd.DataFrame(rows, columns=["initiative_id", "year"])
     g = int(spec["gathering"]["participants"])
     g_roles = np.array(["Medarbeider", "Leder", "Tillitsvalgt", "Verneombud", "Brukerrepresentant"], dtype=object)
     out["gathering"] = pd.DataFrame({
-        "DeltakerID": [f"D{i + 1:03d}" for i in range(g)],
-        "Linje": np.array(line_labels, dtype=object)[rng.choice(len(line_labels), size=g, p=[0.55, 0.25, 0.1, 0.1])],
-        "Rolle": g_roles[rng.choice(5, size=g, p=[0.45, 0.25, 0.12, 0.08, 0.10])],
+        "participant_id": [f"D{i + 1:03d}" for i in range(g)],
+        "line": np.array(line_labels, dtype=object)[rng.choice(len(line_labels), size=g, p=[0.55, 0.25, 0.1, 0.1])],
+        "role": g_roles[rng.choice(5, size=g, p=[0.45, 0.25, 0.12, 0.08, 0.10])],
     })
-    return out
+    # Built with processed names; the export carries the codebook's raw headers.
+    return {name: frame.rename(columns={col: c["raw"] for col, c in cb.registers[name]["columns"].items()})
+            for name, frame in out.items()}
 
 
 # --- Public API -----------------------------------------------------------------------------
@@ -866,7 +866,7 @@ def _simulate(seed: int | None, n_respondents: int, model: dict | None = None,
 
     for name, frame in _registers(twin).items():
         raw[Path(codebook.registers[name]["file"]).stem] = frame
-        clean[f"registers/{name}"] = register_frame(name, frame, codebook.registers[name]["file"])
+        clean[f"registers/{name}"] = register_frame(name, frame, codebook.registers[name]["file"], codebook)
     return twin, clean, raw
 
 
