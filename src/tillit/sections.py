@@ -735,7 +735,8 @@ def disclosure_prose(ctx: Context) -> str:
         f"så liten gruppe skjules også. Der en publisert sum ellers ville gjøre det mulig å regne ut en skjult "
         f"celle, skjules også den nest minste cellen i samme rad eller kolonne. Minstegrensen settes med "
         f"parameteren `min_cell` (streng modus hever den til minst 10). Ved bygging av denne utgaven var "
-        f"{fmt.num(n_log)} celler i {fmt.num(tables_hit)} tabeller skjult så langt; hver skjuling er logget "
+        f"{fmt.num(n_log)} {'celle' if n_log == 1 else 'celler'} i {fmt.num(tables_hit)} "
+        f"{'tabell' if tables_hit == 1 else 'tabeller'} skjult så langt; hver skjuling er logget "
         f"med årsak i `outputs/disclosure_log.csv`. Ingen rader på respondentnivå og ingen fritekstsvar "
         f"skrives til utdataene."
     )
