@@ -133,8 +133,7 @@ def cmd_ledger(args) -> int:
 
     params = load_run_params()
     table = ledger.compute_ledger(params.path("data_dir", repo_root()))
-    with_pd = table.to_string(index=False)
-    print(with_pd)
+    print(table.to_string(index=False))
     ledger.check_ledger(table, mode=args.mode or params.targets)
     return 0
 
@@ -191,19 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         print("Avbrutt.", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear message, not a traceback, for the errors we expect
-        from .config import ConfigError as _CE
-
-        expected = (_CE, FileNotFoundError)
         from .disclosure import DisclosureError
+        from .ledger import LedgerError
+        from .ordinal import OrdinalError
         from .pipeline import PipelineError
         from .schemas import DataError
 
-        expected += (DataError, DisclosureError, PipelineError)
-        try:
-            from .ordinal import OrdinalError
-            expected += (OrdinalError,)
-        except ImportError:  # pragma: no cover
-            pass
+        expected = (ConfigError, FileNotFoundError, DataError, DisclosureError, PipelineError, LedgerError,
+                    OrdinalError)
         if isinstance(exc, expected):
             print(f"Feil: {exc}", file=sys.stderr)
             return 2
