@@ -361,8 +361,12 @@ def test_lock_and_interrupt(tmp_path, monkeypatch, sig):
         new_code_cell(SLEEPER)])
     monkeypatch.setenv("TILLIT_ROOT", str(root))
     env = dict(os.environ, TILLIT_ROOT=str(root))
+    # As from a terminal: SIGINT at its default. (Python only installs its KeyboardInterrupt
+    # handler when SIGINT is not ignored at start-up, and an ignored disposition is inherited:
+    # earlier tests in the same pytest process may have left it ignored.)
     proc = subprocess.Popen([sys.executable, "-m", "tillit.pipeline", "--workers", "2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.time() + 40
         while not marker.exists() and time.time() < deadline and proc.poll() is None:
@@ -408,3 +412,32 @@ def test_lock_and_interrupt(tmp_path, monkeypatch, sig):
     # the test copy.)
     results, _ = build(root)
     assert statuses(results)["03_sov"] == "ok"
+
+
+class _FlakyPapermill:
+    """Stands in for papermill: fails `failures` times with `error`, then succeeds."""
+
+    def __init__(self, failures: int, error: Exception):
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def execute_notebook(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+
+
+def test_kernel_that_fails_to_start_is_started_again(tmp_path):
+    pm = _FlakyPapermill(1, RuntimeError("Kernel died before replying to kernel_info"))
+    pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    assert pm.calls == 2
+
+
+def test_cell_errors_and_persistent_start_failures_are_not_retried(tmp_path):
+    pm = _FlakyPapermill(5, ValueError("feil i celle"))
+    with pytest.raises(ValueError):
+        pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    assert pm.calls == 1
+    pm = _FlakyPapermill(5, RuntimeError("Kernel died before replying to kernel_info"))
+    with pytest.raises(RuntimeError):
+        pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    assert pm.calls == pipeline.KERNEL_START_ATTEMPTS

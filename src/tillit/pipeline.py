@@ -513,6 +513,42 @@ def _rewrite_injected(nb_path: Path, logical: dict[str, Any], input_rel: str, ou
     _atomic_write_text(nb_path, json.dumps(nb, ensure_ascii=False, indent=1) + "\n")
 
 
+KERNEL_START_ATTEMPTS = 3
+
+
+def _kernel_start_failed(exc: BaseException) -> bool:
+    """A kernel that died or stayed silent before running any cell (e.g. a TCP port taken by
+    another process between jupyter_client choosing it and the kernel binding it)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return "before replying to kernel_info" in text or "didn't respond in" in text
+
+
+def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: dict, timeout) -> None:
+    """Run the notebook in-process; a kernel that fails to start is started again (nothing
+    has run yet, so a retry is safe); any other failure is raised at once."""
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            with _root_env(root):
+                pm.execute_notebook(
+                    str(root / "notebooks" / f"{name}.ipynb"),
+                    str(stage_nb),
+                    parameters=parameters,
+                    kernel_name=KERNEL_NAME,
+                    progress_bar=False,
+                    log_output=False,
+                    # cwd via the kernel's start directory, not os.chdir (threads share cwd)
+                    resources={"metadata": {"path": str(root)}},
+                    execution_timeout=timeout,
+                    # Quiet the kernel's start-up warnings (one per step); errors still show.
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                )
+            return
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is a failed start
+            if attempt == KERNEL_START_ATTEMPTS or not _kernel_start_failed(exc):
+                raise
+            stage_nb.unlink(missing_ok=True)
+
+
 def _describe_failure(name: str, exc: BaseException, executed: Path | None) -> tuple[str, int | None]:
     """One Norwegian line: notebook, cell number and first source line, error."""
     from papermill.exceptions import PapermillExecutionError
@@ -588,20 +624,7 @@ def run_notebook(
         import papermill as pm  # deferred: ~0.4 s, only paid when something runs
 
         try:
-            with _root_env(root):
-                pm.execute_notebook(
-                    str(root / "notebooks" / f"{name}.ipynb"),
-                    str(stage_nb),
-                    parameters=actual,
-                    kernel_name=KERNEL_NAME,
-                    progress_bar=False,
-                    log_output=False,
-                    # cwd via the kernel's start directory, not os.chdir (threads share cwd)
-                    resources={"metadata": {"path": str(root)}},
-                    execution_timeout=timeout,
-                    # Quiet the kernel's start-up warnings (one per step); errors still show.
-                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                )
+            _execute_with_retry(pm, root, name, stage_nb, actual, timeout)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one message
             kept = None
             if stage_nb.is_file():
