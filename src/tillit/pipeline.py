@@ -1017,7 +1017,9 @@ def _build_locked(spec, root, out_dir, selected, force, n_workers, progress) -> 
                     continue
                 running = {pool.submit(step, n) for n in phase}
                 while running:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    # Wake up regularly: the OS may deliver Ctrl-C to a worker thread, and
+                    # Python only acts on it when the main thread runs again.
+                    done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                     for fut in done:
                         if fut.cancelled():
                             continue
