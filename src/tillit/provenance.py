@@ -69,16 +69,20 @@ class Provenance:
     def _cell_text(self) -> str:
         return f", celle [{self.cell}]" if self.cell is not None else ""
 
-    def markdown(self) -> str:
+    def markdown(self, csv: str | None = None, csv_text: str = "Last ned tallene (CSV)") -> str:
+        """The line in Markdown, with a download link to `csv` (book-relative) when given."""
         nb = f"[{self.notebook}.ipynb](notebooks/{self.notebook}.ipynb)"
+        download = f" [{csv_text}]({csv})" if csv else ""
         return (f"*Kilde: notatbok {nb}{self._cell_text()} · parametere: {self.params} · "
-                f"data (SHA-256): `{self.data_sha256[:12]}` · commit `{self.commit}`*")
+                f"data (SHA-256): `{self.data_sha256[:12]}` · commit `{self.commit}`*{download}")
 
-    def html(self) -> str:
+    def html(self, csv: str | None = None, csv_text: str = "Last ned tallene (CSV)") -> str:
         nb = html.escape(self.notebook)
+        download = (f' · <a class="csv" href="{html.escape(csv)}" download>{html.escape(csv_text)}</a>'
+                    if csv else "")
         return (
             f'<p class="provenance">Kilde: notatbok <a href="notebooks/{nb}.ipynb">{nb}.ipynb</a>'
             f"{html.escape(self._cell_text())} · parametere: {html.escape(self.params)} · "
             f'data (SHA-256): <code title="{self.data_sha256}">{self.data_sha256[:12]}</code> · '
-            f"commit <code>{html.escape(self.commit)}</code></p>"
+            f"commit <code>{html.escape(self.commit)}</code>{download}</p>"
         )

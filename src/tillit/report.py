@@ -19,6 +19,7 @@ import pandas as pd
 
 from .provenance import Provenance
 
+TABLE_CSV = "Last ned tabellen (CSV)"
 LABEL_RE = re.compile(r"^(fig|tbl)-[a-z0-9][a-z0-9-]*$")
 
 
@@ -74,14 +75,11 @@ def show_figure(fig, *, notebook: str, output_dir: Path, label: str, caption: st
         atomic_write_bytes(Path(output_dir) / csv, csv_bytes(data))
     uri = "data:image/png;base64," + base64.b64encode(png).decode()
     alt_attr = alt.replace('"', "'")
-    download = f" [Last ned tallene (CSV)]({csv})" if csv else ""
     markdown = (f'![{caption}]({uri}){{#{label} fig-alt="{alt_attr}"}}\n\n'
-                f"{provenance.markdown()}{download}\n")
-    csv_html = f' · <a class="csv" href="{csv}" download>Last ned tallene (CSV)</a>' if csv else ""
+                f"{provenance.markdown(csv)}\n")
     fragment = (
         f'<figure id="{label}" class="tillit-figure"><img src="{src}" alt="{html.escape(alt, quote=True)}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        f"{provenance.html()[:-4]}{csv_html}</p>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>{provenance.html(csv)}"
     )
     _display(markdown, f"[Figur {label}: {caption}]", {
         "kind": "figure", "label": label, "caption": caption, "alt": alt, "src": src, "csv": csv,
@@ -123,7 +121,7 @@ def show_table(display_df: pd.DataFrame, *, notebook: str, output_dir: Path, lab
         lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
     note_md = f"\n\n{note}" if note else ""
     markdown = ("\n".join(lines) + f"\n\n: {caption} {{#{label}}}{note_md}\n\n"
-                f"{provenance.markdown()} [Last ned tabellen (CSV)]({csv})\n")
+                f"{provenance.markdown(csv, TABLE_CSV)}\n")
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = "".join(
         "<tr>" + "".join(
@@ -135,7 +133,7 @@ def show_table(display_df: pd.DataFrame, *, notebook: str, output_dir: Path, lab
     fragment = (
         f'<div class="tillit-table" id="{label}"><table><caption>{html.escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note_html}"
-        f'{provenance.html()[:-4]} · <a class="csv" href="{csv}" download>Last ned tabellen (CSV)</a></p></div>'
+        f"{provenance.html(csv, TABLE_CSV)}</div>"
     )
     _display(markdown, f"[Tabell {label}: {caption}]", {
         "kind": "table", "label": label, "caption": caption, "csv": csv,
