@@ -441,3 +441,30 @@ def test_cell_errors_and_persistent_start_failures_are_not_retried(tmp_path):
     with pytest.raises(RuntimeError):
         pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
     assert pm.calls == pipeline.KERNEL_START_ATTEMPTS
+
+
+def test_single_run_is_recorded_so_the_next_build_skips_it(comp):
+    build(comp)
+    nb = comp / "notebooks" / "01_a.ipynb"
+    nbf = nbformat.read(nb, as_version=4)
+    nbf.cells.append(new_code_cell("ekstra = 1"))
+    nbformat.write(nbf, nb)
+    result = pipeline.run_step("01_a", root=comp)
+    assert result.status == "ok"
+    steps = json.loads((comp / "outputs" / "manifest.json").read_text(encoding="utf-8"))["steps"]
+    assert steps["01_a"]["key"] == result.key
+    results, _ = build(comp)
+    assert statuses(results) == {"00_prep": "cached", "01_a": "cached", "02_b": "cached"}
+    # With other parameters the run gets its own key, and the build re-runs the step.
+    pipeline.run_step("01_a", {"min_cell": 7}, root=comp)
+    results, _ = build(comp)
+    assert statuses(results)["01_a"] == "ok"
+
+
+def test_single_run_respects_the_build_lock(comp):
+    lock = pipeline._acquire_lock(comp / "outputs", comp)
+    try:
+        with pytest.raises(pipeline.BuildLockedError):
+            pipeline.run_step("01_a", root=comp)
+    finally:
+        lock.release()

@@ -95,8 +95,10 @@ def cmd_run(args) -> int:
     for key, value in args.param or []:
         params[key] = _parse_value(value)
     name = Path(args.notebook).stem
-    result = pipeline.run_notebook(name, params or None,
-                                   output_path=Path(args.output) if args.output else None)
+    if args.output:  # a side run to a file of the user's choosing: no lock, no manifest
+        result = pipeline.run_notebook(name, params or None, output_path=Path(args.output))
+    else:
+        result = pipeline.run_step(name, params or None)
     print(step_line(name, result.seconds, result.status))
     return 0 if result.status != "failed" else 1
 

@@ -841,6 +841,44 @@ def record_render(renderer: str, seconds: float, *, root: Path | None = None, ou
     return data["render"]
 
 
+def run_step(name: str, parameters: dict | None = None, *, root: Path | None = None) -> StepResult:
+    """One notebook as `tillit run` runs it: under the build lock, keyed like a build step and,
+    when it wrote to the standard outputs, recorded in the manifest, so the next build knows
+    what is already up to date (a run with other parameters is recorded with its own key, and
+    the next build re-runs the step with the pipeline's parameters)."""
+    root = _root(root)
+    spec = load_pipeline(root=root)
+    out_dir = _abs(load_run_params(_params_file(spec, root)).output_dir, root)
+    resolved = resolve_parameters(name, parameters, root=root, spec=spec)
+    lock = _acquire_lock(out_dir, root)
+    try:
+        parts = key_parts(name, resolved, root=root, spec=spec)
+        key = _digest(parts)
+        path = manifest_path(root)
+        previous = read_manifest(root)["steps"].get(name)
+        try:
+            result = run_notebook(name, parameters, root=root, key=key)
+        except PipelineError as exc:
+            if exc.result is not None and _abs(resolved["output_dir"], root) == out_dir:
+                exc.result.key_parts = parts
+                _record_step(path, root, exc.result, previous)
+            raise
+        result.key_parts, result.reason = parts, _changed(parts, previous)
+        if _abs(resolved["output_dir"], root) == out_dir:
+            _record_step(path, root, result, previous)
+        return result
+    finally:
+        lock.release()
+
+
+def _record_step(path: Path, root: Path, result: StepResult, previous: dict | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _manifest_lock(path):
+        data = read_manifest(root)
+        data["steps"][result.name] = _entry(result, previous)
+        _write_manifest(path, data)
+
+
 # --------------------------------------------------------------------------------------
 # The build
 # --------------------------------------------------------------------------------------
