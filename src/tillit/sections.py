@@ -413,10 +413,14 @@ def registers_overview(ctx: Context, label: str = "tbl-kilder") -> dict:
 
 
 # --- facts about the report (params/report.yml) ------------------------------------------
-def _report() -> dict:
+def report_facts() -> dict:
+    """params/report.yml: facts about the report and the process that are not survey data."""
     from .config import params_yaml
 
     return params_yaml("report.yml")
+
+
+_report = report_facts
 
 
 def goals_table(ctx: Context, label: str = "tbl-mal") -> pd.DataFrame:
