@@ -49,7 +49,7 @@ def test_mean_leaves_dont_know_out(survey):
 
 def test_rank_factors_orders_by_share_that_affects(survey):
     sh = tables.shares(tables.distribution(survey, ["f_tid", "f_kompetanse"], load_codebook()))
-    ranked = tables.rank_factors(sh)
+    ranked = tables.rank_factors(sh, [1, 2, 4, 5])
     assert list(ranked["item"]) == ["f_kompetanse", "f_tid"]  # 7/9 vs 7/10
     assert list(ranked["rank"]) == [1, 2]
 

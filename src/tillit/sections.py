@@ -69,6 +69,14 @@ def _display_shares(df: pd.DataFrame, label_col: str, label_title: str, scale_sh
 
 
 # --- the 13 factors of handlingsrom -------------------------------------------------------
+def _affects_codes() -> list[int]:
+    """Which answers count as "affects handlingsrom" when ranking the factors: defined once, in
+    params/published.yml, for the ledger and the chapters alike."""
+    from . import ledger
+
+    return list(ledger.load_published()["definitions"]["affects"]["codes"])
+
+
 @dataclass
 class FactorResult:
     ranked: pd.DataFrame            # one row per factor: item, label, shares, affects, net, rank
@@ -91,7 +99,7 @@ def factor_overview(ctx: Context, label: str = "fig-faktorer", show_table: bool 
     plot_df = sh.copy()
     n_all = int(counts["n"].max())
     fig = plots.diverging(plot_df[[1, 2, 3, 4, 5, DK, "n"]], scale.short)
-    ranked = tables.rank_factors(sh.reset_index())
+    ranked = tables.rank_factors(sh.reset_index(), _affects_codes())
     top = ranked.iloc[0]
     alt = (f"Liggende stolper for {len(ranked)} forhold som påvirker handlingsrommet, sortert etter "
            f"nettoeffekt. {top['label']} påvirker flest ({fmt.pct(top['affects'])} svarer positivt eller "
@@ -143,10 +151,9 @@ def item_by_group(ctx: Context, var: str, by: str, label: str, caption: str, *,
     if filt:
         for col, values in filt.items():
             df = df[df[col].isin(values)]
-    counts = tables.distribution(df, [var], cb, by=by)
-    counts = tables.label_groups(counts, cb, cols=(by,))
-    key_of = dict(zip(tables.label_groups(tables.distribution(df, [var], cb, by=by), cb, cols=(by,))[by],
-                      tables.distribution(df, [var], cb, by=by)[by]))
+    keyed = tables.distribution(df, [var], cb, by=by)
+    counts = tables.label_groups(keyed, cb, cols=(by,))
+    key_of = dict(zip(counts[by], keyed[by]))
     sh = _gated_shares(ctx, f"{ctx.name}/{label}", counts, by)
     scale = cb.scale_of(var)
     n_all = int(counts["n"].sum())
@@ -420,11 +427,8 @@ def report_facts() -> dict:
     return params_yaml("report.yml")
 
 
-_report = report_facts
-
-
 def goals_table(ctx: Context, label: str = "tbl-mal") -> pd.DataFrame:
-    goals = _report()["goals"]
+    goals = report_facts()["goals"]
     disp = pd.DataFrame({"Mål": [f"Mål {k}" for k in goals], "Tema": [g["short"] for g in goals.values()],
                          "Innhold": [g["text"] for g in goals.values()]})
     ctx.table(disp, label, f"De {fmt.number_word(len(goals))} målene for tillitsreformen i NAV")
@@ -432,7 +436,7 @@ def goals_table(ctx: Context, label: str = "tbl-mal") -> pd.DataFrame:
 
 
 def working_group_table(ctx: Context, label: str = "tbl-arbeidsgruppe") -> dict:
-    rows = pd.DataFrame(_report()["working_group"])
+    rows = pd.DataFrame(report_facts()["working_group"])
     disp = pd.DataFrame({"Side": rows["side"], "Organisasjon": rows["organisation"],
                          "Medlemmer": [fmt.num(v) for v in rows["members"]]})
     by_side = rows.groupby("side", sort=False)["members"].sum().to_dict()
@@ -442,7 +446,7 @@ def working_group_table(ctx: Context, label: str = "tbl-arbeidsgruppe") -> dict:
 
 
 def phases_table(ctx: Context, label: str = "tbl-faser") -> pd.DataFrame:
-    rep = _report()
+    rep = report_facts()
     phases = pd.DataFrame(rep["phases"])
     disp = pd.DataFrame({"Fase": phases["phase"], "Periode": phases["period"], "Leveranse": phases["delivery"]})
     ctx.table(disp, label, f"Arbeidet med tillitsreformen i {fmt.number_word(len(phases))} faser", csv_df=phases)
@@ -454,7 +458,7 @@ def phases_table(ctx: Context, label: str = "tbl-faser") -> pd.DataFrame:
 
 
 def channels_table(ctx: Context, label: str = "tbl-kanaler") -> pd.DataFrame:
-    ch = pd.DataFrame(_report()["channels"])
+    ch = pd.DataFrame(report_facts()["channels"])
     ctx.table(pd.DataFrame({"Kanal": ch["channel"], "Brukt til": ch["purpose"]}), label,
               "Kanaler for kommunikasjon om reformen", csv_df=ch)
     return ch
@@ -472,7 +476,7 @@ def sources_table(ctx: Context, facts: dict, label: str = "tbl-kilder") -> pd.Da
         "gathering": f"{fmt.num(facts['gathering'])} deltakere",
         "experience_base": f"{fmt.num(facts['experience_projects'])} prosjekter i Erfaringsbasen",
     }
-    rows = _report()["sources"]
+    rows = report_facts()["sources"]
     disp = pd.DataFrame({"Kilde": [r["source"] for r in rows],
                          "Omfang": [scope.get(r["register"], "Oppsummert kunnskap") for r in rows]})
     ctx.table(disp, label, "Kildene i kunnskapsgrunnlaget og omfanget av dem")
@@ -480,7 +484,7 @@ def sources_table(ctx: Context, facts: dict, label: str = "tbl-kilder") -> pd.Da
 
 
 def references(ctx: Context, label: str = "tbl-referanser") -> pd.DataFrame:
-    refs = _report()["references"]
+    refs = report_facts()["references"]
     titles = {"kompetanse": "Lokal tjenesteutøvelse – kompetanse", "innovasjon": "Lokal tjenesteutvikling – innovasjon",
               "styring": "Mål- og resultatstyring"}
     rows = [{"Tema": titles.get(k, k), "Referanse": r} for k, lst in refs.items() for r in lst]
@@ -632,14 +636,14 @@ def municipal_vs_state_prose(s: dict) -> str:
 
 def findings_overview(ctx: Context, label: str = "tbl-hovedfunn") -> pd.DataFrame:
     """Headline findings per goal, each with one key number computed from the data."""
-    goals = _report()["goals"]
-    findings = _report()["headline_findings"]
+    goals = report_facts()["goals"]
+    findings = report_facts()["headline_findings"]
     facts = registers_overview(ctx)
     k_kompetanse = exact_share(ctx, "f_kompetanse", HIGH)
     inv = tables.mean(ctx.survey()[ctx.survey()["role"].isin(["leder", "tillitsvalgt", "verneombud"])],
                       "involve_services", by="role", cb=ctx.codebook).set_index("role")["mean"]
     dist = tables.shares(tables.distribution(ctx.survey(), ctx.codebook.factors, ctx.codebook))
-    ranked = tables.rank_factors(dist)
+    ranked = tables.rank_factors(dist, _affects_codes())
     mor_rank = int(ranked.set_index("item").loc["f_mor", "rank"])
     trust = exact_share(ctx, "trust_hindrance", HIGH, {"role": ["medarbeider"]})
     key = {

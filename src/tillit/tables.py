@@ -147,11 +147,11 @@ def counts_by(df: pd.DataFrame, by) -> pd.DataFrame:
     return df.groupby(by, observed=True).size().rename("n").reset_index()
 
 
-def rank_factors(dist_shares: pd.DataFrame) -> pd.DataFrame:
-    """Rank the handlingsrom factors by how much they affect it: the share of all answers that
-    say the factor affects handlingsrom at all (negative or positive), largest first."""
+def rank_factors(dist_shares: pd.DataFrame, affects_codes: list[int]) -> pd.DataFrame:
+    """Rank the handlingsrom factors by how much they affect it: the share of all answers in
+    `affects_codes` (those saying the factor affects handlingsrom at all), largest first."""
     out = dist_shares.copy()
-    out["affects"] = out[1] + out[2] + out[4] + out[5]
+    out["affects"] = out[list(affects_codes)].sum(axis=1)
     out["positive"] = out[4] + out[5]
     out["negative"] = out[1] + out[2]
     out["net"] = out["positive"] - out["negative"]
