@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ordinal.py [--repeats 5] [--plain-all] [--model trust]
 
-Fits the declared model on 3 660, 36 600 and 366 000 synthetic respondents (tillit.ordinal's
+Fits the declared model on 3 660, 36 600 and 366 000 synthetic respondents (tillit.stats.ordinal's
 simulator with the twin's true coefficients from params/synthetic.yml) and prints the time per
 fit (median of a few repeats; design + Newton + cluster-robust covariance), its growth, and the
 ratio against the stock statsmodels OrderedModel fit (BFGS with numerical derivatives, then a
@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tillit import ordinal as o  # noqa: E402
-from tillit.codebook import load_codebook  # noqa: E402
+from tillit.stats import ordinal as o  # noqa: E402
+from tillit.data.codebook import load_codebook  # noqa: E402
 from tillit.config import read_yaml, repo_root  # noqa: E402
 
 SIZES = (3660, 36600, 366000)

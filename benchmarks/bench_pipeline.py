@@ -9,11 +9,11 @@
 Everything runs in a temporary copy: a small compendium with the real shape (a data
 step that reads a raw CSV and writes parquet, four chapters that import pandas and
 matplotlib, aggregate and write a table and a figure). With --real the repository's
-params/ and notebooks/ are copied and the synthetic twin (tillit.synth.write_raw) is
+params/ and notebooks/ are copied and the synthetic twin (tillit.data.synth.write_raw) is
 written into the copy's data/raw/; skipped with a message if either is missing.
 
 Prints, measured in one run: cold full build; no-op rebuild (in-process and as a fresh
-`python -m tillit.pipeline` process); rebuild after editing one chapter; the pipeline with
+`python -m tillit.build.pipeline` process); rebuild after editing one chapter; the pipeline with
 1 and 2 workers; a batch of 8 runs on 1 and 2 Dask workers; the pipeline on 3 660, 36 600
 and 366 000 respondents; and the per-step overhead (papermill import, empty notebook).
 """
@@ -163,7 +163,7 @@ def main() -> int:
 
     quiet = lambda s: None  # noqa: E731
     print(f"Benchmark i {tmp} (CPU-er: {os.cpu_count()}, last nå: {os.getloadavg()[0]:.1f})")
-    from tillit import pipeline
+    from tillit.build import pipeline
 
     # Others may be editing src/tillit while this runs; key the in-process builds on a
     # snapshot of the package so an edit elsewhere does not turn a no-op into a full run.
@@ -205,14 +205,14 @@ def main() -> int:
         sec_edit, res = timed(pipeline.build, root=root, workers=2, progress=quiet)
         report("ombygging etter redigert kapittel", f"{sec_edit:.2f} s  (kjørt: {ran(res)})")
         # A fresh process keys on the real package: one build to catch up, then the no-op.
-        cmd = [sys.executable, "-m", "tillit.pipeline"]
+        cmd = [sys.executable, "-m", "tillit.build.pipeline"]
         env = dict(os.environ, TILLIT_ROOT=str(root))
         subprocess.run(cmd, capture_output=True, text=True, env=env)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         sec_noop_proc = time.perf_counter() - t0
         reran = [m.group(1) for m in re.finditer(r"^\s*(\S+)\s+[\d.]+ s  ok\b", proc.stdout, re.M)]
-        report("no-op ombygging (ny prosess: python -m tillit.pipeline)",
+        report("no-op ombygging (ny prosess: python -m tillit.build.pipeline)",
                f"{sec_noop_proc:.3f} s  (rc {proc.returncode}; kjørt: {reran or 'ingen'})")
         summary.append(f"no-op < 1 s: {sec_noop_proc:.3f} s som ny prosess")
 
@@ -224,7 +224,7 @@ def main() -> int:
         summary.append(f"pipeline 2 vs 1 arbeidere: x{sec1 / sec2:.2f}")
 
     if "batch" in parts:
-        from tillit import batch
+        from tillit.build import batch
 
         reps = 300 if args.quick else 1500
         spec = tmp / "batch.yml"
@@ -264,12 +264,12 @@ def main() -> int:
 def real_scaling(tmp: Path, sizes: list[int], report, summary: list[str]) -> None:
     """The repository's own chapters on the synthetic twin, in a copy of params/ and notebooks/."""
     try:
-        from tillit import synth
+        from tillit.data import synth
         write_raw_real = synth.write_raw
     except (ImportError, AttributeError) as exc:
-        print(f"  (hopper over de ekte kapitlene: tillit.synth.write_raw finnes ikke ennå: {exc})")
+        print(f"  (hopper over de ekte kapitlene: tillit.data.synth.write_raw finnes ikke ennå: {exc})")
         return
-    from tillit import pipeline
+    from tillit.build import pipeline
     from tillit.config import ConfigError, load_pipeline
 
     real = tmp / "ekte"

@@ -8,9 +8,9 @@ coefficients (params/synthetic.yml, with a random unit intercept), fits it with 
 standard errors, and prints the share of 95 % intervals that cover the truth, per coefficient
 and overall. The estimand is the population-averaged coefficient (a model without random
 effects): exact β/√(1+σ²) for probit, the Zeger–Liang–Albert approximation for logit
-(tillit.ordinal.marginal_scale). With --brant-seeds it also prints how often the Brant test
+(tillit.stats.ordinal.marginal_scale). With --brant-seeds it also prints how often the Brant test
 rejects proportional odds at 5 % when it holds (model-based and cluster-robust forms).
-With --twin the data come from the synthetic twin itself (tillit.synth.generate_clean, 150
+With --twin the data come from the synthetic twin itself (tillit.data.synth.generate_clean, 150
 units, calibrated to the published shares) instead of the plain simulator.
 """
 from __future__ import annotations
@@ -27,8 +27,8 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tillit import ordinal as o  # noqa: E402
-from tillit.codebook import load_codebook  # noqa: E402
+from tillit.stats import ordinal as o  # noqa: E402
+from tillit.data.codebook import load_codebook  # noqa: E402
 from tillit.config import read_yaml, repo_root  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def main() -> None:
     ap.add_argument("--unit-sd", type=float, default=None)
     ap.add_argument("--brant-seeds", type=int, default=0)
     ap.add_argument("--twin", action="store_true",
-                    help="simulate with tillit.synth.generate_clean (the twin, calibrated) instead")
+                    help="simulate with tillit.data.synth.generate_clean (the twin, calibrated) instead")
     args = ap.parse_args()
 
     cb = load_codebook()
@@ -59,7 +59,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for seed in range(args.seeds):
         if args.twin:
-            from tillit import synth
+            from tillit.data import synth
 
             data = synth.generate_clean(seed=10_000 + seed, n_respondents=args.n)["survey_2023"]
         else:
@@ -84,7 +84,7 @@ def main() -> None:
     bias = pd.DataFrame(ests).mean()
     k = len(hits_df)
     mc_se = np.sqrt(0.95 * 0.05 / k)
-    print(f"Data: {'tvillingen (tillit.synth.generate_clean)' if args.twin else 'tillit.ordinal.simulate_survey'}")
+    print(f"Data: {'tvillingen (tillit.data.synth.generate_clean)' if args.twin else 'tillit.stats.ordinal.simulate_survey'}")
     print(f"Modell '{args.model}' ({spec.link}), n = {args.n}, enhets-sd = {truth['unit_sd']}, "
           f"{k} simuleringer ({failures} feilet), {elapsed:.0f} s")
     print(f"Skaleringsfaktor for populasjonsgjennomsnittet: {o.marginal_scale(truth):.4f}")

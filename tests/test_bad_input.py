@@ -16,10 +16,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from exports_factory import valid_survey, write_csv, write_sav, write_xlsx  # noqa: E402
 
-from tillit import io  # noqa: E402
-from tillit.codebook import load_codebook  # noqa: E402
+from tillit.data import readers as io  # noqa: E402
+from tillit.data.codebook import load_codebook  # noqa: E402
 from tillit.config import ConfigError, load_pipeline, load_run_params  # noqa: E402
-from tillit.schemas import DataError, check_duplicates, validate_raw_survey  # noqa: E402
+from tillit.data.schemas import DataError, check_duplicates, validate_raw_survey  # noqa: E402
 
 ITEM = "Tillit: MRS skaper hindringer"        # a grad5 item
 FACTOR = "Handlingsrom: Tid til oppgavene"   # an effekt5 item

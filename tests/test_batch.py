@@ -1,4 +1,4 @@
-"""tillit.batch on a tiny temporary compendium, on a dask LocalCluster with 2 workers."""
+"""tillit.build.batch on a tiny temporary compendium, on a dask LocalCluster with 2 workers."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,8 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from tillit import batch, pipeline
+from tillit.build import batch
+from tillit.build import pipeline
 from tillit.config import ConfigError
 from test_pipeline import SHARED, make_compendium, write_notebook
 

@@ -1,4 +1,4 @@
-"""The HTML book (tillit.book): the Quarto project it writes, and the nbconvert fallback
+"""The HTML book (tillit.book.render): the Quarto project it writes, and the nbconvert fallback
 rendered from fake executed notebooks built with the project's own report helpers."""
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tillit import book
-from tillit.provenance import Provenance
+from tillit.book import render as book
+from tillit.book.provenance import Provenance
 
 # The fixture book: 04_0 is the part page of 04_1 and 04_4; numbers as Quarto gives them.
 FIXTURE_PIPELINE = textwrap.dedent("""\
@@ -41,7 +41,7 @@ FREE_TEXT = "Jeg opplever at lederen min stoler på meg, men fagsystemene stoppe
 
 
 def _capture(fn, *args, **kwargs) -> list[dict]:
-    """Run a tillit.report helper and return the display bundles it emitted as nbformat outputs."""
+    """Run a tillit.book.display helper and return the display bundles it emitted as nbformat outputs."""
     captured = []
 
     def fake_display(obj, raw=False, metadata=None, **_):
@@ -64,7 +64,7 @@ def _figure():
 
 
 def _chapter_notebook(root: Path, name: str, title: str, kind: str = "synthetic") -> nbformat.NotebookNode:
-    from tillit import report
+    from tillit.book import display as report
 
     out_dir = root / "outputs"
     prov = Provenance(notebook=name, cell=3, params="params/default.yml", data_sha256="ab" * 32, commit="0123456789")
@@ -87,7 +87,7 @@ def _chapter_notebook(root: Path, name: str, title: str, kind: str = "synthetic"
     cells = [title_md, params, injected, work]
     slug = name.split("_", 2)[-1]
     start = nbformat.v4.new_code_cell("ctx = nbk.start(...)")
-    from tillit.notebook import data_source_text
+    from tillit.book.context import data_source_text
     level, btext = data_source_text({"kind": kind, "seed": 2023})
     start.outputs = _capture(report.show_callout, btext, kind="banner", level=level,
                              title="Syntetiske data" if kind == "synthetic" else "Reelle data")
@@ -242,7 +242,7 @@ def test_quarto_project_regenerates_but_never_wipes_a_foreign_dir(fake_root, tmp
     foreign = tmp_path / "annet"
     foreign.mkdir()
     (foreign / "viktig.txt").write_text("behold meg")
-    with pytest.raises(book.BookError, match="ikke et Quarto-prosjekt laget av tillit.book"):
+    with pytest.raises(book.BookError, match="ikke et Quarto-prosjekt laget av tillit.book.render"):
         book.write_quarto_project(foreign, fake_root)
     assert (foreign / "viktig.txt").read_text() == "behold meg"
 
@@ -452,7 +452,7 @@ def test_real_data_banner(tmp_path):
 # ---------------------------------------------------------------------------- renderer choice
 FAKE_QUARTO = """#!{python}
 # FAKE quarto for tests: it does NOT render anything. It records its arguments and writes a
-# stub index.html into --output-dir, so only the wiring of tillit.book.render is tested.
+# stub index.html into --output-dir, so only the wiring of tillit.book.render.render is tested.
 import json, sys, pathlib
 args = sys.argv[1:]
 pathlib.Path({log!r}).write_text(json.dumps(args))

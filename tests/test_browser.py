@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tillit import book
+from tillit.book import render as book
 from tillit.config import repo_root
 
 from test_book import FREE_TEXT, build_fake_root

@@ -1,7 +1,7 @@
 """The `tillit` command: clear one-line errors and non-zero exits for what users get wrong."""
 import pytest
 
-from tillit import cli
+from tillit.build import cli
 
 
 def test_unknown_notebook_parameter_is_a_clear_error(capsys):

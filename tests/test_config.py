@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from tillit import codebook, config
+from tillit.data import codebook
+from tillit import config
 
 
 def test_repo_root_found_from_notebooks_dir(monkeypatch):

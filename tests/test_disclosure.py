@@ -1,4 +1,4 @@
-"""tillit.disclosure: small cells, small groups, complementary suppression, the log, the publish check."""
+"""tillit.stats.disclosure: small cells, small groups, complementary suppression, the log, the publish check."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from tillit.config import RunParams
-from tillit.disclosure import (
+from tillit.stats.disclosure import (
     FOOTNOTE, LOG_COLUMNS, MARK, REASON_COMPLEMENT, REASON_SMALL, TOTAL, WHOLE_ROW,
     DisclosureError, Gate, assert_publishable,
 )

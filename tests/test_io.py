@@ -1,4 +1,4 @@
-"""tillit.io: reading CSV/XLSX/SAV exports onto the codebook's headers and labels."""
+"""tillit.data.readers: reading CSV/XLSX/SAV exports onto the codebook's headers and labels."""
 from __future__ import annotations
 
 import sys
@@ -10,10 +10,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from exports_factory import valid_survey, write_csv, write_sav, write_xlsx  # noqa: E402
 
-from tillit import io  # noqa: E402
-from tillit.codebook import load_codebook  # noqa: E402
+from tillit.data import readers as io  # noqa: E402
+from tillit.data.codebook import load_codebook  # noqa: E402
 from tillit.config import ConfigError  # noqa: E402
-from tillit.schemas import ROW_INDEX, DataError, validate_raw_survey  # noqa: E402
+from tillit.data.schemas import ROW_INDEX, DataError, validate_raw_survey  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,9 @@ import warnings
 import pandas as pd
 import pytest
 
-from tillit import ledger, prepare, synth
+from tillit.stats import ledger
+from tillit.data import prepare
+from tillit.data import synth
 
 
 @pytest.fixture(scope="module")

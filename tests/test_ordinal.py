@@ -1,4 +1,4 @@
-"""Ordinal regressions (tillit.ordinal): front end, reference results, derivatives, recovery,
+"""Ordinal regressions (tillit.stats.ordinal): front end, reference results, derivatives, recovery,
 failure cases. Fast: every fit here is on a few thousand rows."""
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
-from tillit import ordinal as o
-from tillit.codebook import load_codebook
+from tillit.stats import ordinal as o
+from tillit.data.codebook import load_codebook
 from tillit.config import ConfigError, read_yaml, repo_root
 
 ROOT = repo_root()
 # Levels absent from the small test frames warn by design; tests that check the warning use pytest.warns.
-pytestmark = pytest.mark.filterwarnings("ignore::tillit.ordinal.OrdinalWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::tillit.stats.ordinal.OrdinalWarning")
 TRUTH_FILE = ROOT / "params" / "synthetic.yml"
 
 
@@ -310,9 +310,9 @@ def test_recovery_on_simulated_data(link, cb, models):
 
 @pytest.fixture(scope="module")
 def twin():
-    synth = pytest.importorskip("tillit.synth", reason="the synthetic twin (tillit.synth) is not there yet")
+    synth = pytest.importorskip("tillit.data.synth", reason="the synthetic twin (tillit.data.synth) is not there yet")
     if not hasattr(synth, "generate_clean"):
-        pytest.skip("tillit.synth.generate_clean() not available yet")
+        pytest.skip("tillit.data.synth.generate_clean() not available yet")
     return synth.generate_clean()["survey_2023"]  # default seed from params/synthetic.yml
 
 

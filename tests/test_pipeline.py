@@ -1,4 +1,4 @@
-"""tillit.pipeline on a tiny temporary compendium (independent of the real chapters).
+"""tillit.build.pipeline on a tiny temporary compendium (independent of the real chapters).
 
 The compendium has a data-preparation notebook (00_prep: raw → processed) and two chapters
 (01_a, 02_b: processed → outputs). Kernel start dominates the run time, so each test
@@ -19,7 +19,7 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tillit import pipeline
+from tillit.build import pipeline
 from tillit.config import ConfigError
 
 SHARED = (
@@ -47,7 +47,7 @@ out.mkdir(parents=True, exist_ok=True)
 fig = Path(output_dir) / "figures" / NAME
 fig.mkdir(parents=True, exist_ok=True)
 (fig / "plot.txt").write_text("figur", encoding="utf-8")
-# Like tillit.disclosure.Gate.write_log: replace this table's rows, keep the others.
+# Like tillit.stats.disclosure.Gate.write_log: replace this table's rows, keep the others.
 import pandas as pd
 log_path = Path(output_dir) / "disclosure_log.csv"
 log = pd.read_csv(log_path, dtype=str) if log_path.is_file() else pd.DataFrame(columns=["table_id", "cell", "reason"])
@@ -101,10 +101,11 @@ def make_compendium(root: Path, chapters=("01_a", "02_b"), overrides=None, worke
 def fixed_package(tmp_path, monkeypatch):
     """Others edit src/tillit while these tests run: key on a package copy we control."""
     pkg = tmp_path / "pakke"
-    (pkg / "templates").mkdir(parents=True)
+    (pkg / "book" / "templates").mkdir(parents=True)
+    (pkg / "build").mkdir()
     (pkg / "modul.py").write_text("X = 1\n", encoding="utf-8")
-    (pkg / "pipeline.py").write_text("# runner\n", encoding="utf-8")
-    (pkg / "templates" / "side.html").write_text("<p></p>", encoding="utf-8")
+    (pkg / "build" / "pipeline.py").write_text("# runner\n", encoding="utf-8")
+    (pkg / "book" / "templates" / "side.html").write_text("<p></p>", encoding="utf-8")
     monkeypatch.setattr(pipeline, "PACKAGE_DIR", pkg)
     return pkg
 
@@ -118,13 +119,13 @@ def comp(tmp_path, monkeypatch):
 
 def test_package_hash_follows_code_not_runner_or_book_templates(fixed_package):
     before = pipeline.package_hash()
-    (fixed_package / "pipeline.py").write_text("# endret runner\n", encoding="utf-8")
-    (fixed_package / "book.py").write_text("# renderer\n", encoding="utf-8")
+    (fixed_package / "build" / "pipeline.py").write_text("# endret runner\n", encoding="utf-8")
+    (fixed_package / "book" / "render.py").write_text("# renderer\n", encoding="utf-8")
     (fixed_package / "__pycache__").mkdir()
     (fixed_package / "__pycache__" / "modul.pyc").write_bytes(b"x")
     assert pipeline.package_hash() == before
     # The book's templates only shape rendering, which runs after every build anyway.
-    (fixed_package / "templates" / "side.html").write_text("<p>ny</p>", encoding="utf-8")
+    (fixed_package / "book" / "templates" / "side.html").write_text("<p>ny</p>", encoding="utf-8")
     assert pipeline.package_hash() == before
     (fixed_package / "modul.py").write_text("X = 2\n", encoding="utf-8")
     assert pipeline.package_hash() != before
@@ -364,7 +365,7 @@ def test_lock_and_interrupt(tmp_path, monkeypatch, sig):
     # As from a terminal: SIGINT at its default. (Python only installs its KeyboardInterrupt
     # handler when SIGINT is not ignored at start-up, and an ignored disposition is inherited:
     # earlier tests in the same pytest process may have left it ignored.)
-    proc = subprocess.Popen([sys.executable, "-m", "tillit.pipeline", "--workers", "2"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tillit.build.pipeline", "--workers", "2"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -378,7 +379,7 @@ def test_lock_and_interrupt(tmp_path, monkeypatch, sig):
             # A second build in the same tree is refused with a clear message.
             with pytest.raises(pipeline.BuildLockedError, match="En annen bygging pågår"):
                 pipeline.build(root=root, progress=lambda s: None)
-            second = subprocess.run([sys.executable, "-m", "tillit.pipeline"], env=env,
+            second = subprocess.run([sys.executable, "-m", "tillit.build.pipeline"], env=env,
                                     capture_output=True, text=True, timeout=30)
             assert second.returncode != 0 and "En annen bygging pågår" in second.stderr
         proc.send_signal(sig)

@@ -7,8 +7,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from tillit import prepare, synth
-from tillit.schemas import DataError
+from tillit.data import prepare
+from tillit.data import synth
+from tillit.data.schemas import DataError
 
 SEED = 5
 

@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from tillit import report  # noqa: E402
-from tillit.provenance import Provenance  # noqa: E402
+from tillit.book import display as report  # noqa: E402
+from tillit.book.provenance import Provenance  # noqa: E402
 
 PROV = Provenance("04_4_styring", 7, "params/default.yml", "ab" * 32, "abc1234")
 

@@ -1,4 +1,4 @@
-"""tillit.schemas: pandera schemas built from the codebook, processed checks, duplicates."""
+"""tillit.data.schemas: pandera schemas built from the codebook, processed checks, duplicates."""
 from __future__ import annotations
 
 import sys
@@ -10,8 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from exports_factory import valid_survey  # noqa: E402
 
-from tillit.codebook import load_codebook, norm_key  # noqa: E402
-from tillit.schemas import (  # noqa: E402
+from tillit.data.codebook import load_codebook, norm_key  # noqa: E402
+from tillit.data.schemas import (  # noqa: E402
     DataError, Issue, check_duplicates, closest_header, raw_columns, raw_survey_schema,
     validate_processed_survey, validate_raw_survey,
 )

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tillit import ledger, synth
-from tillit.codebook import load_codebook
+from tillit.stats import ledger
+from tillit.data import synth
+from tillit.data.codebook import load_codebook
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tillit import tables
-from tillit.codebook import load_codebook
+from tillit.stats import tables
+from tillit.data.codebook import load_codebook
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import ConfigError, load_run_params, repo_root
+from tillit.config import ConfigError, load_run_params, repo_root
 
 SURVEY_STEMS = ("survey_2023.csv", "survey_2023.xlsx", "survey_2023.sav")
 SYNTH_MARKER = "SYNTETISK.json"
@@ -30,7 +30,7 @@ def ensure_raw(raw_dir: Path, progress=print) -> str:
     """Generate the synthetic twin when data/raw/ holds no export; never touch a real one."""
     state = raw_state(raw_dir)
     if state == "empty":
-        from . import synth
+        from tillit.data import synth
 
         t0 = time.perf_counter()
         synth.write_raw(raw_dir, synth.default_seed())
@@ -49,7 +49,7 @@ def _parse_value(text: str):
 
 
 def cmd_build(args) -> int:
-    from . import pipeline
+    from tillit.build import pipeline
 
     root = repo_root()
     params = load_run_params()
@@ -60,7 +60,8 @@ def cmd_build(args) -> int:
 
 
 def _render(renderer: str, root: Path) -> int:
-    from . import book, pipeline
+    from tillit.book import render as book
+    from tillit.build import pipeline
 
     t0 = time.perf_counter()
     result = book.render(root, renderer=renderer)
@@ -84,7 +85,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from . import pipeline
+    from tillit.build import pipeline
 
     params = {}
     if args.file:
@@ -104,7 +105,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from . import synth
+    from tillit.data import synth
 
     root = repo_root()
     raw_dir = Path(args.raw_dir) if args.raw_dir else load_run_params().path("raw_dir", root)
@@ -121,7 +122,7 @@ def cmd_synth(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from . import batch
+    from tillit.build import batch
 
     out = Path(args.out) if args.out else repo_root() / "outputs" / "batch" / Path(args.spec).stem
     summary = batch.run_batch(Path(args.spec), out, scheduler=args.scheduler, workers=args.workers)
@@ -131,7 +132,7 @@ def cmd_batch(args) -> int:
 
 
 def cmd_ledger(args) -> int:
-    from . import ledger
+    from tillit.stats import ledger
 
     params = load_run_params()
     table = ledger.compute_ledger(params.path("data_dir", repo_root()))
@@ -192,11 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         print("Avbrutt.", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear message, not a traceback, for the errors we expect
-        from .disclosure import DisclosureError
-        from .ledger import LedgerError
-        from .ordinal import OrdinalError
-        from .pipeline import PipelineError
-        from .schemas import DataError
+        from tillit.stats.disclosure import DisclosureError
+        from tillit.stats.ledger import LedgerError
+        from tillit.stats.ordinal import OrdinalError
+        from tillit.build.pipeline import PipelineError
+        from tillit.data.schemas import DataError
 
         expected = (ConfigError, FileNotFoundError, DataError, DisclosureError, PipelineError, LedgerError,
                     OrdinalError)

@@ -22,8 +22,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, load_codebook
-from .config import ConfigError, read_yaml, repo_root
+from tillit.data.codebook import Codebook, load_codebook
+from tillit.config import ConfigError, read_yaml, repo_root
 
 MARKER = "SYNTETISK.json"
 SURVEY_STEM = "survey_2023"
@@ -862,7 +862,7 @@ def _simulate(seed: int | None, n_respondents: int, model: dict | None = None,
         "survey_2017": _render_2017_raw(twin, clean17),
         "md_brev_2022": md_raw,
     }
-    from .prepare import register_frame  # one conversion for the twin and for real registers
+    from tillit.data.prepare import register_frame  # one conversion for the twin and for real registers
 
     for name, frame in _registers(twin).items():
         raw[Path(codebook.registers[name]["file"]).stem] = frame
@@ -886,7 +886,7 @@ def generate_clean(seed: int | None = None, n_respondents: int = 3660) -> dict[s
     """The same realisation in the processed layout (docs/architecture.md), without the mess.
 
     ``survey_2023``, ``survey_2017``, ``md_brev_2022`` and ``registers/<name>``; what
-    ``tillit.prepare`` yields from the raw files of the same seed.
+    ``tillit.data.prepare`` yields from the raw files of the same seed.
     """
     return _simulate(seed, n_respondents)[1]
 
@@ -952,7 +952,7 @@ def write_raw(raw_dir: Path | str, seed: int | None = None, n_respondents: int =
     """Write the twin's raw files into ``raw_dir`` (atomically, file by file); return the paths.
 
     ``formats`` chooses the survey_2023 export(s): any of ``csv``, ``xlsx``, ``sav`` (other
-    tables are CSV). ``tillit.prepare`` wants exactly one survey_2023 file, so name several
+    tables are CSV). ``tillit.data.prepare`` wants exactly one survey_2023 file, so name several
     formats only to compare readers. CSV and JSON are byte-identical per seed; XLSX carries
     the zip's time stamps and SAV the file's creation time. ``SYNTETISK.json`` (seed, sizes, generator version) is written first, so
     a half-written folder is never mistaken for a real export. Refuses to write into a folder
@@ -975,8 +975,8 @@ def write_raw(raw_dir: Path | str, seed: int | None = None, n_respondents: int =
     twin, clean, raw = _simulate(seed, n_respondents, model=model, codebook=codebook)
     marker = {
         "kind": "synthetic",
-        "note": "Syntetiske data fra tillit.synth – ikke ekte svar fra NAV-ansatte.",
-        "generator": "tillit.synth",
+        "note": "Syntetiske data fra tillit.data.synth – ikke ekte svar fra NAV-ansatte.",
+        "generator": "tillit.data.synth",
         "generator_version": str(model["generator_version"]),
         "seed": seed,
         "n_respondents": int(n_respondents),

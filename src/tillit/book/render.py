@@ -29,11 +29,11 @@ import yaml
 from bs4 import BeautifulSoup
 from markupsafe import Markup
 
-from .config import ConfigError, load_pipeline, repo_root
+from tillit.config import ConfigError, load_pipeline, repo_root
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGE_FILE = "_language-nb-tillit.yml"
-GENERATED_MARK = "# Generert av tillit.book – ikke rediger for hånd."
+GENERATED_MARK = "# Generert av tillit.book.render – ikke rediger for hånd."
 BOOK_TITLE = "Tillitsreformen i NAV – Delrapport 1"
 BOOK_SUBTITLE = "Et reproduserbart forskningskompendium"
 FIG_TITLE, TBL_TITLE = "Figur", "Tabell"
@@ -128,9 +128,9 @@ class Banner:
 
 
 def banner_for(info: dict) -> Banner:
-    """The data banner every page carries; wording from tillit.notebook (one source), so the
+    """The data banner every page carries; wording from tillit.book.context (one source), so the
     page banner says what each notebook's own banner said when it ran."""
-    from .notebook import data_source_text
+    from tillit.book.context import data_source_text
 
     level, text = data_source_text(info)
     title = "Syntetiske data" if info["kind"] == "synthetic" else "Reelle data"
@@ -360,7 +360,7 @@ def reader_notebook(nb: nbformat.NotebookNode, chapter: Chapter, registry: dict[
     """A copy of an executed notebook holding only what a reader sees, as text/html outputs.
 
     Dropped: streams (stdout/stderr, warnings), outputs that are only a text/plain repr,
-    and untagged DataFrame HTML (published tables come through tillit.report).
+    and untagged DataFrame HTML (published tables come through tillit.book.display).
     """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy, plain types
     _strip_title(nb)
@@ -383,7 +383,7 @@ def reader_notebook(nb: nbformat.NotebookNode, chapter: Chapter, registry: dict[
                 continue  # the page template shows the data banner once, at the top
             if meta and meta.get("kind") in ("figure", "table") and not isinstance(meta.get("html"), str):
                 raise BookError(f"{context}: {meta.get('kind')} '{meta.get('label')}' mangler "
-                                "metadata['tillit']['html'] (lag den med tillit.report)")
+                                "metadata['tillit']['html'] (lag den med tillit.book.display)")
             if meta and isinstance(meta.get("html"), str):
                 content = _numbered_fragment(meta["html"], meta, registry)
             elif "text/markdown" in data:
@@ -401,7 +401,7 @@ def reader_notebook(nb: nbformat.NotebookNode, chapter: Chapter, registry: dict[
             elif "text/html" in data:
                 content = data["text/html"]
                 if 'class="dataframe' in content:
-                    warnings.append(f"{context}: rå DataFrame-visning utelatt (publiser tabeller med tillit.report)")
+                    warnings.append(f"{context}: rå DataFrame-visning utelatt (publiser tabeller med tillit.book.display)")
                     continue
             else:
                 continue  # a bare text/plain repr is not for readers
@@ -679,7 +679,7 @@ def write_quarto_project(project_dir: Path, root: Path) -> Path:
         marker = project_dir / "_quarto.yml"
         ours = marker.is_file() and marker.read_text(encoding="utf-8").startswith(GENERATED_MARK)
         if any(project_dir.iterdir()) and not ours:
-            raise BookError(f"{project_dir}: finnes og er ikke et Quarto-prosjekt laget av tillit.book; "
+            raise BookError(f"{project_dir}: finnes og er ikke et Quarto-prosjekt laget av tillit.book.render; "
                             "velg en tom eller ny mappe")
         shutil.rmtree(project_dir)
     project_dir.mkdir(parents=True)
@@ -774,7 +774,7 @@ def render(root: Path | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tillit.book", description="Bygg HTML-boka i outputs/book/")
+    parser = argparse.ArgumentParser(prog="python -m tillit.book.render", description="Bygg HTML-boka i outputs/book/")
     parser.add_argument("--renderer", choices=["auto", "quarto", "fallback"], default="auto")
     parser.add_argument("--root", type=Path, default=None)
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ The spec is a YAML file (see params/batch_example.yml and docs/pipeline.md):
     html: false                        # also write each executed notebook as HTML
 
 Each run executes in its own folder out_dir/<run-id>/ (`output_dir` points there, so the
-main outputs/ tree is never touched) through tillit.pipeline.run_notebook. Runs go to a
+main outputs/ tree is never touched) through tillit.build.pipeline.run_notebook. Runs go to a
 dask LocalCluster (processes, one thread each) or to an existing scheduler. One failing
 run does not stop the others; out_dir/summary.csv and out_dir/index.html list them all.
 """
@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .config import ConfigError, explain_validation, load_pipeline, load_run_params, read_yaml, repo_root
+from tillit.config import ConfigError, explain_validation, load_pipeline, load_run_params, read_yaml, repo_root
 
 SUMMARY_COLUMNS = ["run_id", "notebook", "parameters", "status", "seconds", "notebook_path", "error"]
 
@@ -101,7 +101,7 @@ def expand_runs(spec: BatchSpec) -> list[dict[str, Any]]:
 
 def _run_one(root: str, notebook: str, parameters: dict, run_dir: str, timeout: float | None, to_html: bool) -> dict:
     """Executed on a dask worker: one notebook run into its own folder. Never raises."""
-    from . import pipeline
+    from tillit.build import pipeline
 
     run_path = Path(run_dir)
     run_path.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,7 @@ def _to_html(nb_path: Path) -> None:
 
 def _validate_runs(runs: list[dict], root: Path, spec_path: Path) -> None:
     """Check every run's parameters before anything starts, so a typo fails fast."""
-    from . import pipeline
+    from tillit.build import pipeline
 
     pspec = load_pipeline(root=root)
     for run in runs:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .config import ConfigError, read_yaml, repo_root
+from tillit.config import ConfigError, read_yaml, repo_root
 
 
 def norm_key(text: str) -> str:

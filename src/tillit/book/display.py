@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .provenance import Provenance
+from tillit.book.provenance import Provenance
 
 TABLE_CSV = "Last ned tabellen (CSV)"
 LABEL_RE = re.compile(r"^(fig|tbl)-[a-z0-9][a-z0-9-]*$")

@@ -1,6 +1,6 @@
 """Data preparation: raw export → validated, cleaned, coded tables in ``data/processed/``.
 
-Read (:mod:`tillit.io`) → map (``params/mapping.yml``) → validate (:mod:`tillit.schemas`) →
+Read (:mod:`tillit.data.readers`) → map (``params/mapping.yml``) → validate (:mod:`tillit.data.schemas`) →
 clean by the documented rules below → validate again → write, all or nothing.
 
 Exclusion rules for the 2023 survey, applied in this order (docs/synthetic.md):
@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import io as tio
-from . import schemas
-from .codebook import Codebook, load_codebook, norm_key
-from .schemas import DataError
+from tillit.data import readers as tio
+from tillit.data import schemas
+from tillit.data.codebook import Codebook, load_codebook, norm_key
+from tillit.data.schemas import DataError
 
 MARKER = "SYNTETISK.json"
 FLOW_FILE = "exclusion_flow.parquet"

@@ -1,7 +1,7 @@
 """Aggregations of the processed survey: answer distributions, shares and means by group.
 
 Every function returns aggregates with the number of respondents behind each row (`n`), so
-the disclosure gate (tillit.disclosure) can suppress rows and cells resting on too few.
+the disclosure gate (tillit.stats.disclosure) can suppress rows and cells resting on too few.
 Nothing here returns respondent-level rows.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .codebook import Codebook
+from tillit.data.codebook import Codebook
 
 DK = "Vet ikke"
 

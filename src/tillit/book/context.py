@@ -1,6 +1,6 @@
 """What a chapter notebook needs, behind one call:
 
-    from tillit import notebook as nbk
+    from tillit.book import context as nbk
     ctx = nbk.start("04_4_styring", globals())
 
 `start` validates the parameters cell, resolves every path against the repository root
@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from . import fmt, report
-from .codebook import Codebook, load_codebook
-from .config import SHARED_KEYS, ConfigError, RunParams, explain_validation, load_run_params, repo_root
-from .provenance import Provenance, current_cell, git_commit, sha256_tree
+from tillit import fmt
+from tillit.book import display
+from tillit.data.codebook import Codebook, load_codebook
+from tillit.config import SHARED_KEYS, ConfigError, RunParams, explain_validation, load_run_params, repo_root
+from tillit.book.provenance import Provenance, current_cell, git_commit, sha256_tree
 
 
 PATH_KEYS = ("data_dir", "raw_dir", "output_dir")
@@ -126,29 +127,29 @@ class Context:
     # -- output --------------------------------------------------------------------------
     @cached_property
     def gate(self):
-        from .disclosure import Gate
+        from tillit.stats.disclosure import Gate
 
         return Gate(self.min_cell, self.output_dir / "disclosure_log.csv")
 
     def figure(self, fig, label: str, caption: str, alt: str, data: pd.DataFrame | None = None) -> Path:
-        return report.show_figure(fig, notebook=self.name, output_dir=self.output_dir, label=label,
+        return display.show_figure(fig, notebook=self.name, output_dir=self.output_dir, label=label,
                                   caption=caption, alt=alt, provenance=self.provenance(), data=data)
 
     def table(self, display_df: pd.DataFrame, label: str, caption: str,
               csv_df: pd.DataFrame | None = None, note: str | None = None) -> Path:
-        return report.show_table(display_df, notebook=self.name, output_dir=self.output_dir,
+        return display.show_table(display_df, notebook=self.name, output_dir=self.output_dir,
                                  label=label, caption=caption, provenance=self.provenance(),
                                  csv_df=csv_df, note=note)
 
     def prose(self, markdown: str) -> None:
-        report.show_prose(markdown)
+        display.show_prose(markdown)
 
     def banner(self) -> None:
         if not self.data_source:
             return
         level, text = data_source_text(self.data_source)
         title = "Syntetiske data" if self.is_synthetic else "Reelle data"
-        report.show_callout(text, kind="banner", level=level, title=title)
+        display.show_callout(text, kind="banner", level=level, title=title)
 
 
 def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Context:
@@ -164,7 +165,7 @@ def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Conte
         params = RunParams(**values)
     except ValidationError as exc:
         raise ConfigError(explain_validation(f"notebooks/{name}.ipynb (parameters)", exc)) from None
-    from . import plots
+    from tillit.book import plots
 
     plots.set_theme()
     ctx = Context(name=name, params=params, root=repo_root())

@@ -2,7 +2,7 @@
 
 Two levels:
 
-* :func:`validate_raw_survey` checks an export as read by :func:`tillit.io.read_export`
+* :func:`validate_raw_survey` checks an export as read by :func:`tillit.data.readers.read_export`
   (every column as text, answer labels): required columns, answer labels per scale, role and
   unit-type spellings (codebook aliases), unit numbers and timestamps.
 * :func:`validate_processed_survey` checks the prepared frame (nullable ``Int8`` codes,
@@ -23,9 +23,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from .codebook import Codebook, norm_key
+from tillit.data.codebook import Codebook, norm_key
 
-#: Name of the index :func:`tillit.io.read_export` gives its frames: the row number in the file.
+#: Name of the index :func:`tillit.data.readers.read_export` gives its frames: the row number in the file.
 ROW_INDEX = "rad"
 #: How many individual problems a :class:`DataError` spells out (the rest are counted).
 MAX_ISSUES = 5
@@ -107,7 +107,7 @@ class DataError(ValueError):
 def file_row(df: pd.DataFrame, index_value: Any) -> int | None:
     """The 1-based row in the source file of the frame row with this index label.
 
-    Frames from :func:`tillit.io.read_export` carry the file row as their index (named
+    Frames from :func:`tillit.data.readers.read_export` carry the file row as their index (named
     :data:`ROW_INDEX`); for any other frame a default positional index is assumed (header on
     row 1, so position 0 is row 2).
     """
@@ -293,7 +293,7 @@ def _schema_issues(df: pd.DataFrame, exc: SchemaErrors | SchemaError,
 
 
 def validate_raw_survey(df: pd.DataFrame, path: Path | str, codebook: Codebook, year: int) -> pd.DataFrame:
-    """Check a raw export (as from :func:`tillit.io.read_export`) against the codebook.
+    """Check a raw export (as from :func:`tillit.data.readers.read_export`) against the codebook.
 
     Raises :class:`DataError` naming the file, the first few offending rows/columns/values and
     what was expected; returns ``df`` unchanged when it passes.
@@ -325,7 +325,7 @@ def check_duplicates(df: pd.DataFrame, path: Path | str, codebook: Codebook | No
     the file rows of both submissions, the first differing column and both values.
     """
     if codebook is None:
-        from .codebook import load_codebook
+        from tillit.data.codebook import load_codebook
         codebook = load_codebook()
     admin = codebook.admin
     id_col = admin["respondent_id"].raw

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Literal
 
 from pydantic import ValidationError
 
-from .config import (
+from tillit.config import (
     ROOT_ENV,
     SHARED_KEYS,
     ConfigError,
@@ -177,10 +177,10 @@ def environment_hash() -> str:
 
 
 # The package that actually runs; a module attribute so tests can point it elsewhere.
-PACKAGE_DIR = Path(__file__).resolve().parent
-# Modules that orchestrate runs or render the book but never compute a result inside a
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# Parts that orchestrate runs or render the book but never compute a result inside a
 # notebook: editing them (or the book's templates) must not invalidate every step.
-RUNNER_MODULES = frozenset({"pipeline.py", "batch.py", "cli.py", "book.py"})
+RUNNER_PARTS = ("build/", "book/render", "book/templates/")
 
 
 def package_hash(pkg: Path | None = None) -> str:
@@ -189,8 +189,7 @@ def package_hash(pkg: Path | None = None) -> str:
     pkg = Path(pkg or PACKAGE_DIR)
     files = [
         p for p in _walk_files(pkg)
-        if p.suffix == ".py" and p.relative_to(pkg).as_posix() not in RUNNER_MODULES
-        and "templates" not in p.relative_to(pkg).parts
+        if p.suffix == ".py" and not p.relative_to(pkg).as_posix().startswith(RUNNER_PARTS)
     ]
     return _digest({p.relative_to(pkg).as_posix(): file_sha256(p) for p in files})
 
@@ -364,7 +363,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 _log_lock = threading.Lock()
-LOG_KEY = "table_id"  # tillit.disclosure.Gate replaces a log's rows per table id
+LOG_KEY = "table_id"  # tillit.stats.disclosure.Gate replaces a log's rows per table id
 
 
 def _read_log(path: Path):
@@ -406,7 +405,7 @@ def _merge_log(new: Path, target: Path, seed) -> None:
     Per table id: if the step's copy differs from the copy it started with (the seed), the
     step changed that table (new rows, other rows, or none left), and the main log takes
     the step's rows; otherwise the main log keeps its own, which a chapter running in
-    parallel may have updated meanwhile. Sorted by table id like tillit.disclosure does.
+    parallel may have updated meanwhile. Sorted by table id like tillit.stats.disclosure does.
     Aggregates only, like the log itself.
     """
     import pandas as pd
@@ -937,7 +936,7 @@ def _acquire_lock(out_dir: Path, root: Path):
 
 
 def _line(result: StepResult) -> str:
-    # Same layout as tillit.cli.step_line, so build and render lines align.
+    # Same layout as tillit.build.cli.step_line, so build and render lines align.
     line = f"  {result.name:<28} {result.seconds:7.1f} s  {result.status}"
     if result.status == "ok" and result.reason:
         line += f" (endret: {', '.join(result.reason)})"
@@ -1113,10 +1112,10 @@ def _build_locked(spec, root, out_dir, selected, force, n_workers, progress) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m tillit.pipeline [--only NB ...] [--force] [--workers N]` (tests, benchmarks)."""
+    """`python -m tillit.build.pipeline [--only NB ...] [--force] [--workers N]` (tests, benchmarks)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m tillit.pipeline", description="Kjør notatbøkene (med hurtigbuffer).")
+    parser = argparse.ArgumentParser(prog="python -m tillit.build.pipeline", description="Kjør notatbøkene (med hurtigbuffer).")
     parser.add_argument("--only", nargs="*", default=None, help="bare disse notatbøkene")
     parser.add_argument("--force", action="store_true", help="kjør alt på nytt")
     parser.add_argument("--workers", type=int, default=None, help="kapitler samtidig (0 = antall kjerner)")

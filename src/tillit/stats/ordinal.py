@@ -38,8 +38,8 @@ from scipy import stats
 from scipy.special import expit, ndtr
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from . import fmt
-from .config import ConfigError, explain_validation, read_yaml, repo_root
+from tillit import fmt
+from tillit.config import ConfigError, explain_validation, read_yaml, repo_root
 
 # ---------------------------------------------------------------------------------------
 # Errors and warnings
@@ -296,7 +296,7 @@ class Design:
 
 
 def _codebook():
-    from .codebook import load_codebook
+    from tillit.data.codebook import load_codebook
 
     return load_codebook()
 
@@ -1391,7 +1391,7 @@ def plot_predicted_probabilities(pp: pd.DataFrame, *, title: str | None = None, 
     import matplotlib.pyplot as plt
 
     try:
-        from .plots import QUALITATIVE as colors
+        from tillit.book.plots import QUALITATIVE as colors
     except Exception:  # noqa: BLE001 - the shared theme is optional here
         colors = None
     if ax is None:

@@ -14,9 +14,9 @@ from typing import Iterable
 
 import pandas as pd
 
-from . import fmt
-from .codebook import Codebook, load_codebook
-from .config import ConfigError, read_yaml, repo_root
+from tillit import fmt
+from tillit.data.codebook import Codebook, load_codebook
+from tillit.config import ConfigError, read_yaml, repo_root
 
 LEDGER_COLUMNS = ["id", "section", "statement", "published", "recomputed", "difference", "ok", "kind"]
 SURVEY = "survey_2023"
@@ -369,7 +369,7 @@ def compute_ledger(processed_dir: Path | str | dict[str, pd.DataFrame],
 
     Columns: id, section, statement, published (as printed), recomputed (Norwegian display
     string), difference, ok (bool), kind ("mål" or "antakelse"). ``processed_dir`` may also be a
-    dict of processed tables (name -> frame), as :func:`tillit.synth.generate_clean` returns.
+    dict of processed tables (name -> frame), as :func:`tillit.data.synth.generate_clean` returns.
     """
     if not isinstance(published, dict):
         published = load_published(published)

@@ -3,7 +3,7 @@
 :func:`read_export` returns every column as text (answer labels), with the file's row numbers
 as index (named ``rad``; header = row 1) so later checks can point at the row in the file.
 Headers and labels that differ from the codebook are renamed by ``params/mapping.yml``.
-Anything that cannot be read raises :class:`tillit.schemas.DataError` with file, row,
+Anything that cannot be read raises :class:`tillit.data.schemas.DataError` with file, row,
 column, value and what was expected.
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .codebook import Codebook, load_codebook, norm_key
-from .config import ConfigError, read_yaml, repo_root
-from .schemas import ROW_INDEX, DataError, Issue
+from tillit.data.codebook import Codebook, load_codebook, norm_key
+from tillit.config import ConfigError, read_yaml, repo_root
+from tillit.data.schemas import ROW_INDEX, DataError, Issue
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".sav")
 ALL_COLUMNS = "*"            # key under `labels` in mapping.yml that applies to every column
@@ -443,11 +443,11 @@ def load_raw_survey(raw_dir: Path | str, year: int = 2023, *, codebook: Codebook
     """Find, read and validate ``survey_<year>`` in ``raw_dir``: (frame, path of the file read).
 
     The order the prepare step follows: :func:`find_export` → :func:`read_export` (mapping) →
-    :func:`tillit.schemas.validate_raw_survey`; with ``strict`` also
-    :func:`tillit.schemas.check_duplicates` (conflicting complete repeats are refused instead
+    :func:`tillit.data.schemas.validate_raw_survey`; with ``strict`` also
+    :func:`tillit.data.schemas.check_duplicates` (conflicting complete repeats are refused instead
     of resolved by the keep-last rule). Nothing is written.
     """
-    from .schemas import check_duplicates, validate_raw_survey
+    from tillit.data.schemas import check_duplicates, validate_raw_survey
 
     codebook = codebook or load_codebook()
     path = find_export(raw_dir, f"survey_{year}")
