@@ -126,6 +126,13 @@ class Context:
 
     # -- output --------------------------------------------------------------------------
     @cached_property
+    def num(self):
+        """Numbers with their kind (publisert / rapport / modell): see tillit.book.numbers."""
+        from tillit.book.numbers import Numbers
+
+        return Numbers(synthetic=self.is_synthetic, root=self.root)
+
+    @cached_property
     def gate(self):
         from tillit.stats.disclosure import Gate
 
