@@ -34,7 +34,7 @@ TITLES = {
     "data": "Beregnet fra dataene",
 }
 # The page that holds the reproduction ledger (its rows carry id="ledger-<id>").
-LEDGER_PAGE = "06_vedlegg.html"
+LEDGER_PAGE = "app-regnskap.html"
 
 
 def span(text: str, kind: str, *, href: str | None = None, title: str | None = None,

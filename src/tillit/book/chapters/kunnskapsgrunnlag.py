@@ -1,14 +1,9 @@
 """Kapittel 3 Kunnskapsgrunnlag: kildene, spørreundersøkelsens svarprofil og dokumentanalysen."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-import numpy as np
 import pandas as pd
 from tillit import fmt
-from tillit.book import plots
-from tillit.stats import tables
 from tillit.book.context import Context
-from tillit.stats.tables import DK
 from tillit.book.chapters.shared import caption_n, report_facts
 
 

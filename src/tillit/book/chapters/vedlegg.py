@@ -1,14 +1,11 @@
 """Kapittel 6 Vedlegg og kompendiets egne tillegg: referanser, metode, personvern, regnskapet og kodeboken."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-import numpy as np
 import pandas as pd
 from tillit import fmt
 from tillit.book import plots
 from tillit.stats import tables
 from tillit.book.context import Context
-from tillit.stats.tables import DK
 from tillit.book.chapters.shared import HIGH, gated_share_rows, report_facts
 
 
@@ -126,35 +123,6 @@ def ledger_section(ctx: Context, mode: str = "error", label: str = "tbl-regnskap
     if len(missed):
         ctx.prose(f"**{fmt.num(len(missed))} publiserte tall er ikke gjenskapt** (se ✗ i tabellen).")
     return table
-
-
-def ordinal_method_prose(ctx: Context) -> str:
-    from tillit.stats import ordinal
-
-    spec = ordinal.load_models()
-    df = ctx.survey()
-    main = ordinal.fit_model("trust", df)
-    probit = ordinal.fit_model("trust_probit", df)
-    ratio = (main.beta / probit.beta)[[c for c in main.beta.index if c in
-                                      spec.get("trust").numeric]]
-    return (
-        "Modellene er kumulative logit-modeller med proporsjonale odds: sannsynligheten for å svare i "
-        "kategori j eller lavere er F(c_j − xβ), der F er den logistiske fordelingen, c_1 < … < c_4 er "
-        "terskler og x er forklaringsvariablene (rolle og enhetstype som dummyer, erfaringene med styringen "
-        "som skårer 1–5). Modellen har ikke konstantledd; tersklene tar den rollen. Modellene er deklarert i "
-        f"`params/models.yml` ({fmt.num(len(spec.models))} modeller, {fmt.num(len(spec.comparisons))} "
-        "sammenligninger) og estimeres med statsmodels' OrderedModel med eksakt gradient og Hessian, til største "
-        "absolutte gradient er under 10⁻⁶. Standardfeilene er robuste for klynger (enhet, og respondent i "
-        "langformatmodellen for måltyper). Svaret «Vet ikke» og manglende svar holdes utenfor og telles.\n\n"
-        "Antakelsen om proporsjonale odds testes med Brants test, som sammenligner estimatene fra separate "
-        "binære logiter ved hver terskel. Probit-lenken brukes som følsomhetsanalyse: forholdet mellom "
-        f"logit- og probit-koeffisientene for styringserfaringene ligger mellom {fmt.num(ratio.min(), 2)} og "
-        f"{fmt.num(ratio.max(), 2)}, nær den forventede skalaforskjellen på omtrent 1,6–1,8, så konklusjonene "
-        "avhenger ikke av lenkefunksjonen.\n\n"
-        "Begrensninger: dataene er ett tverrsnitt, og modellene viser sammenhenger, ikke effekter. Opplevd "
-        "konkurranse og tillitshindringer kan begge påvirkes av en tredje faktor, og svarene er selvrapporterte. "
-        "Modellen antar at avstanden mellom svarkategoriene er lik for alle grupper (via felles terskler)."
-    )
 
 
 def codebook_table(ctx: Context, label: str = "tbl-kodebok") -> pd.DataFrame:
