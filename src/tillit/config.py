@@ -83,6 +83,7 @@ class RunParams(Strict):
     min_cell: int = Field(5, ge=1, le=1000)
     strict_disclosure: bool = False
     targets: Literal["error", "warn"] = "error"
+    strict_duplicates: bool = False
 
     @field_validator("min_cell", mode="before")
     @classmethod
