@@ -750,7 +750,10 @@ def manifest_path(root: Path | None = None) -> Path:
 
 def read_manifest(root: Path | None = None) -> dict:
     """outputs/manifest.json, or an empty manifest if there is none (or it is unreadable)."""
-    path = manifest_path(root)
+    return _read_manifest_at(manifest_path(root))
+
+
+def _read_manifest_at(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and data.get("version") == KEY_VERSION:
@@ -950,8 +953,13 @@ def build(
     workers: int | None = None,
     progress: Callable[[str], None] = print,
     root: Path | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> list[StepResult]:
     """Run the pipeline: the data-preparation step, then the chapters in parallel.
+
+    `parameters` are given to every step (after default.yml and pipeline.yml overrides); an
+    `output_dir` among them moves the whole build there, with its own lock and manifest
+    (an edition: tillit.build.editions).
 
     `only` limits the run to the named notebooks; `force` ignores the cache; `workers`
     (default pipeline.yml `workers`, 0 = os.cpu_count()) is how many chapters run at once.
@@ -962,7 +970,8 @@ def build(
     """
     root = _root(root)
     spec = load_pipeline(root=root)
-    shared = load_run_params(_params_file(spec, root))
+    shared = load_run_params(_params_file(spec, root),
+                             **{k: v for k, v in (parameters or {}).items() if k in SHARED_KEYS})
     out_dir = _abs(shared.output_dir, root)
     names = spec.names()
     selected = list(names) if only is None else list(only)
@@ -975,14 +984,14 @@ def build(
     try:
         with _sigterm_as_interrupt(), _root_env(root):
             _clean_stale_staging(out_dir, _abs(shared.data_dir, root))
-            return _build_locked(spec, root, out_dir, selected, force, n_workers, progress)
+            return _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters)
     finally:
         lock.release()
 
 
-def _build_locked(spec, root, out_dir, selected, force, n_workers, progress) -> list[StepResult]:
+def _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters=None) -> list[StepResult]:
     mpath = out_dir / MANIFEST_NAME
-    manifest = read_manifest(root)
+    manifest = _read_manifest_at(mpath)
     manifest["build"] = {"started": _now(), "finished": None, "status": "running", "workers": n_workers,
                          "environment": environment_hash()}
     results: dict[str, StepResult] = {}
@@ -990,12 +999,12 @@ def _build_locked(spec, root, out_dir, selected, force, n_workers, progress) -> 
     # Check every selected step's parameters before anything runs: a typo in an override
     # should not surface after the data step has taken minutes.
     for name in selected:
-        resolve_parameters(name, None, root=root, spec=spec)
+        resolve_parameters(name, parameters, root=root, spec=spec)
 
     def step(name: str) -> StepResult:
         t0 = time.perf_counter()
         started = _now()
-        resolved = resolve_parameters(name, None, root=root, spec=spec)
+        resolved = resolve_parameters(name, parameters, root=root, spec=spec)
         parts = key_parts(name, resolved, root=root, spec=spec)
         key = _digest(parts)
         previous = manifest["steps"].get(name)
@@ -1006,7 +1015,7 @@ def _build_locked(spec, root, out_dir, selected, force, n_workers, progress) -> 
                                   output_hashes=outputs, started=started, finished=_now(), key_parts=parts)
         reason = ["tvunget (--force)"] if force else _changed(parts, previous)
         try:
-            result = run_notebook(name, None, root=root, key=key)
+            result = run_notebook(name, parameters, root=root, key=key)
         except PipelineError as exc:
             if exc.result is None:
                 raise

@@ -1,0 +1,358 @@
+"""Editions: the filter and its validation, the disclosure rule across editions, and
+`tillit editions` on a tiny temporary compendium on a dask LocalCluster with 2 workers."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import cloudpickle
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from tillit.config import SHARED_KEYS, ConfigError, RunParams
+from tillit.data.codebook import load_codebook
+from tillit.stats import editions as E
+
+REPO = Path(__file__).resolve().parents[1]
+CB = load_codebook(REPO / "params" / "codebook.yml")
+
+
+def parse(editions: dict, default: str = "nav") -> E.Editions:
+    data = {"default": default, "editions": {"nav": {"title": "Hele NAV", "short": "NAV", "staff": "de ansatte"},
+                                             **editions}}
+    return E.parse_editions(data, Path("editions.yml"), CB)
+
+
+def ed(**filters) -> dict:
+    return {"title": "T", "short": "S", "staff": "de ansatte i T", **filters}
+
+
+# --------------------------------------------------------------------------------------
+# params/editions.yml and the filter
+# --------------------------------------------------------------------------------------
+def test_the_shipped_editions_are_valid_and_distinct():
+    eds = E.load_editions(root=REPO)
+    assert eds.whole.is_whole and eds.default == "nav"
+    assert {"nks", "ytelseslinjen", "ledere"} <= set(eds.names())
+    assert eds.get("nks").unit_type == ("nks",)
+    assert eds.get("ytelseslinjen").line == ("ytelse",)
+    assert eds.get("ledere").role == ("leder",)
+    cells = [e.cells(CB) for e in eds.editions.values()]
+    assert len(set(cells)) == len(cells)
+    with pytest.raises(ConfigError, match="ukjent utgave 'nkss'.*kjente: nav"):
+        eds.get("nkss")
+
+
+@pytest.mark.parametrize("editions, message", [
+    ({"x": ed(unit_type=["nkss"])}, r"editions\.x\.unit_type.*ukjent enhetstype \['nkss'\].*nav_kontor"),
+    ({"x": ed(line=["ytelser"])}, r"ukjent linje \['ytelser'\]"),
+    ({"x": ed(role=["sjef"])}, r"ukjent rolle \['sjef'\].*medarbeider"),
+    ({"x": ed(enhet=["nks"])}, r"ukjent nøkkel 'editions\.x\.enhet'"),
+    ({"x": ed(role="leder")}, r"editions\.x\.role.*list"),
+    ({"x": ed(role=["leder", "leder"])}, r"samme verdi flere ganger"),
+    ({"NKS": ed(unit_type=["nks"])}, r"utgavenavnet 'NKS'"),
+    ({"x": {"title": "T", "short": "S", "unit_type": ["nks"]}}, r"editions\.x\.staff"),
+    ({"x": ed(unit_type=["nks"], line=["ytelse"])}, r"'x'.*passer ingen enhet"),
+    ({"x": ed(line=["direktoratet"]), "y": ed(unit_type=["direktoratet"])}, r"'x' og 'y' har samme populasjon"),
+])
+def test_bad_editions_name_the_key_and_what_was_expected(editions, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(editions)
+
+
+def test_the_default_must_exist_and_be_the_whole():
+    with pytest.raises(ConfigError, match="default 'alle' er ikke en av utgavene"):
+        parse({}, default="alle")
+    with pytest.raises(ConfigError, match="standardutgaven 'nks' må være hele NAV"):
+        parse({"nks": ed(unit_type=["nks"])}, default="nks")
+
+
+def test_filters_combine_or_within_a_key_and_and_across_keys():
+    eds = parse({"a": ed(unit_type=["nks", "nay"], role=["leder"]), "b": ed(line=["ytelse"])})
+    df = pd.DataFrame({
+        "unit_type": pd.Categorical(["nks", "nay", "nks", "nav_kontor", "nfp"], categories=list(CB.unit_types)),
+        "role": pd.Categorical(["leder", "leder", "medarbeider", "leder", "medarbeider"], categories=list(CB.roles)),
+    })
+    df["line"] = df["unit_type"].map(lambda k: CB.unit_types[k].line)
+    assert eds.get("a").mask(df).tolist() == [True, True, False, False, False]
+    assert eds.get("b").mask(df).tolist() == [False, True, False, False, True]
+    assert eds.whole.select(df) is df
+    assert eds.get("a").cells(CB) == {("nks", "leder"), ("nay", "leder")}
+    assert eds.get("a").describe(CB) == ("enhetstype NAV kontaktsenter (NKS) eller NAV arbeid og ytelser (NAY) "
+                                        "og rolle Leder")
+    with pytest.raises(ConfigError, match="filtrerer på 'role'"):
+        eds.get("a").mask(df.drop(columns="role"))
+
+
+# --------------------------------------------------------------------------------------
+# Bounds and the disclosure rule
+# --------------------------------------------------------------------------------------
+def cells_of(*keys) -> frozenset:
+    return frozenset(keys)
+
+
+def count(cells, value, measure="n", label="x", scope="s", tolerance=0.0) -> E.Count:
+    return E.Count(scope, "tbl", label, measure, frozenset(cells), value, tolerance)
+
+
+def test_bound_is_exact_for_a_difference_and_open_without_one():
+    a, b, c = ("nks", "leder"), ("nks", "medarbeider"), ("nay", "leder")
+    published = [count([a, b], 40), count([b], 37), count([a, b, c], 60)]
+    (lo, hi), (lo2, hi2) = E.bound(published, [count([a], None), count([c], None)])
+    assert (round(lo, 6), round(hi, 6)) == (3, 3)
+    assert (round(lo2, 6), round(hi2, 6)) == (20, 20)
+    # Without the row for b, a lies anywhere in 0..40.
+    (lo, hi), = E.bound([count([a, b], 40)], [count([a], None)])
+    assert (round(lo, 6), round(hi, 6)) == (0, 40)
+    # Rounded shares give counts only within a tolerance: the interval widens accordingly.
+    (lo, hi), = E.bound([count([a, b], 40), count([b], 37, tolerance=2)], [count([a], None)])
+    assert (round(lo, 6), round(hi, 6)) == (1, 5)
+
+
+def test_answer_counts_cannot_exceed_the_population_of_their_cells():
+    a, b = ("kontroll", "verneombud"), ("kontroll", "leder")
+    published = [count([a, b], 16), count([b], 12), count([a, b], 15, measure="q=1")]
+    (lo, hi), = E.bound(published, [count([a], None, measure="q=1")])
+    # q=1 in a: at most a's population (4), at least 15 − 12.
+    assert (round(lo, 6), round(hi, 6)) == (3, 4)
+
+
+def test_contradictory_published_counts_are_an_error():
+    a = ("nks", "leder")
+    with pytest.raises(ValueError, match="motsier hverandre"):
+        E.bound([count([a], 3), count([a], 4)], [count([a], None)])
+
+
+TWIN_LIKE = {cell: 40 for cell in [(u, r) for u in CB.unit_types for r in CB.roles]}
+
+
+def test_an_edition_below_min_cell_is_not_published():
+    cells = {**TWIN_LIKE, **{("kontroll", r): 1 for r in CB.roles}}
+    eds = parse({"kontroll": ed(unit_type=["kontroll"]), "nks": ed(unit_type=["nks"])})
+    d = E.decide_editions(eds, CB, cells, min_cell=5)
+    assert d["kontroll"].status == "too_small" and d["nks"].published and d["nav"].published
+    assert "færre enn 5" in d["kontroll"].reason
+
+
+def test_an_edition_that_lets_a_small_unit_be_subtracted_from_the_line_is_withheld():
+    # NAV kontroll has 3 respondents; the line (kontroll + NØS) and NØS alone would give it away.
+    cells = {**TWIN_LIKE, ("kontroll", "medarbeider"): 3,
+             **{("kontroll", r): 0 for r in ("leder", "tillitsvalgt", "verneombud")}}
+    eds = parse({"okonomilinjen": ed(line=["okonomi"]), "nos": ed(unit_type=["okonomi_stonad"]),
+                 "kontroll": ed(unit_type=["kontroll"]), "nks": ed(unit_type=["nks"])})
+    d = E.decide_editions(eds, CB, cells, min_cell=5)
+    assert d["okonomilinjen"].published
+    assert d["nos"].status == "withheld"
+    assert d["kontroll"].status == "too_small"
+    assert d["nks"].published
+    breach = d["nos"].breaches[0]
+    assert breach.target.cells == {("kontroll", "medarbeider")} and breach.high - breach.low <= 3 + 1e-6
+    assert "NAV kontroll, Medarbeider" in breach.describe()
+    # In the other order the line is the one held back.
+    eds = parse({"nos": ed(unit_type=["okonomi_stonad"]), "okonomilinjen": ed(line=["okonomi"])})
+    d = E.decide_editions(eds, CB, cells, min_cell=5)
+    assert d["nos"].published and d["okonomilinjen"].status == "withheld"
+
+
+def test_a_suppressed_table_cell_recovered_across_editions_withholds_the_later_edition():
+    # The unit's book hides verneombud (4) and, complementarily, tillitsvalgt (5) in its role
+    # table; the parties' book publishes tillitsvalgt in NAV kontroll = 5 in its unit table.
+    k = lambda r: ("kontroll", r)  # noqa: E731
+    cells = {**TWIN_LIKE, k("medarbeider"): 69, k("leder"): 12, k("tillitsvalgt"): 5, k("verneombud"): 4}
+    eds = parse({"kontroll": ed(unit_type=["kontroll"]), "tillitsvalgte": ed(role=["tillitsvalgt"])})
+    published = {
+        "kontroll": [count([k("medarbeider")], 69, scope="kontroll"), count([k("leder")], 12, scope="kontroll"),
+                     count([k("tillitsvalgt")], None, scope="kontroll", label="Tillitsvalgt"),
+                     count([k("verneombud")], None, scope="kontroll", label="Verneombud")],
+        "tillitsvalgte": [count([k("tillitsvalgt")], 5, scope="tillitsvalgte")],
+    }
+    d = E.decide_editions(eds, CB, cells, min_cell=5, published=published)
+    assert d["kontroll"].published
+    assert d["tillitsvalgte"].status == "withheld"
+    assert {b.target.label for b in d["tillitsvalgte"].breaches} >= {"Verneombud"}
+    # Without the unit's table the parties' edition is harmless.
+    d = E.decide_editions(eds, CB, cells, min_cell=5, published={"tillitsvalgte": published["tillitsvalgte"]})
+    assert d["tillitsvalgte"].published
+
+
+def test_what_the_whole_book_already_reveals_is_not_held_against_an_edition():
+    k = ("kontroll", "verneombud")
+    cells = {**TWIN_LIKE, k: 4}
+    rest = frozenset(c for c in TWIN_LIKE if c != k)
+    whole = [count(rest, float(sum(v for c, v in cells.items() if c != k)), scope="nav")]
+    eds = parse({"nks": ed(unit_type=["nks"])})
+    d = E.decide_editions(eds, CB, cells, min_cell=5, published={"nav": whole})
+    assert d["nks"].published  # the whole book's own audit reports the 4
+
+
+def test_cell_counts_include_empty_cells():
+    df = pd.DataFrame({"unit_type": ["nks", "nks", "nay"], "role": ["leder", "leder", "medarbeider"]})
+    counts = E.cell_counts(df, CB)
+    assert counts[("nks", "leder")] == 2 and counts[("nay", "medarbeider")] == 1
+    assert counts[("hot", "leder")] == 0 and len(counts) == len(CB.unit_types) * len(CB.roles)
+    assert E.small_cells(counts, 5) == [("nay", "medarbeider"), ("nks", "leder")]
+
+
+# --------------------------------------------------------------------------------------
+# tillit editions on a tiny compendium
+# --------------------------------------------------------------------------------------
+#: Respondents of the tiny compendium: (unit_type, role, how many).
+PEOPLE = [("nks", "medarbeider", 20), ("nks", "leder", 6), ("nav_kontor", "medarbeider", 30),
+          ("nav_kontor", "leder", 8), ("kontroll", "medarbeider", 3), ("okonomi_stonad", "medarbeider", 10)]
+
+PREP = """
+import pandas as pd
+from pathlib import Path
+from tillit.data.codebook import load_codebook
+cb = load_codebook()
+rows = [line.split(",") for line in (Path(raw_dir) / "people.csv").read_text().split()]
+df = pd.DataFrame([(u, r) for u, r, n in rows for _ in range(int(n))], columns=["unit_type", "role"])
+df["line"] = df["unit_type"].map(lambda k: cb.unit_types[k].line)
+Path(data_dir).mkdir(parents=True, exist_ok=True)
+df.to_parquet(Path(data_dir) / "survey_2023.parquet")
+(Path(output_dir) / "tables" / "00_prep").mkdir(parents=True, exist_ok=True)
+(Path(output_dir) / "tables" / "00_prep" / "flow.csv").write_text("step\\nalle\\n")
+"""
+
+CHAPTER = """
+import pandas as pd
+from pathlib import Path
+from tillit.stats.editions import load_editions
+df = load_editions().get(edition).select(pd.read_parquet(Path(data_dir) / "survey_2023.parquet"))
+out = Path(output_dir) / "tables" / NAME
+out.mkdir(parents=True, exist_ok=True)
+(out / "n.csv").write_text(f"edition,n\\n{edition},{len(df)}\\n")
+"""
+
+EDITIONS = {
+    "default": "nav",
+    "editions": {
+        "nav": {"title": "Hele NAV", "short": "NAV", "staff": "de ansatte"},
+        "nks": {"title": "NAV kontaktsenter (NKS)", "short": "NKS", "staff": "de ansatte i NKS", "unit_type": ["nks"]},
+        "ledere": {"title": "Lederne", "short": "Ledere", "staff": "lederne", "role": ["leder"]},
+        "okonomilinjen": {"title": "Økonomilinjen", "short": "Øk", "staff": "de ansatte i økonomilinjen",
+                          "line": ["okonomi"]},
+        "nos": {"title": "NAV økonomi stønad", "short": "NØS", "staff": "de ansatte i NØS",
+                "unit_type": ["okonomi_stonad"]},
+        "kontroll": {"title": "NAV kontroll", "short": "Kontroll", "staff": "de ansatte i NAV kontroll",
+                     "unit_type": ["kontroll"]},
+    },
+}
+
+
+def _parameters_source() -> str:
+    values = dict(RunParams().model_dump())
+    if "edition" not in SHARED_KEYS:
+        values["edition"] = "nav"  # until `edition` is a shared parameter
+    return "".join(f"{k} = {v!r}\n" for k, v in values.items())
+
+
+def _notebook(path: Path, cells: list) -> None:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+def make_compendium(root: Path) -> Path:
+    for sub in ("params", "notebooks", "data/raw", "outputs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "params" / "default.yml").write_text(yaml.safe_dump(RunParams().model_dump()), encoding="utf-8")
+    shutil.copy(REPO / "params" / "codebook.yml", root / "params" / "codebook.yml")
+    (root / "params" / "editions.yml").write_text(yaml.safe_dump(EDITIONS, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    chapters = ["01_a", "02_b"]
+    spec = {"parameters": "params/default.yml",
+            "notebooks": [{"name": "00_prep", "title": "Klargjøring", "book": False}]
+            + [{"name": c, "title": c} for c in chapters], "workers": 2}
+    (root / "params" / "pipeline.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    (root / "data" / "raw" / "people.csv").write_text("\n".join(f"{u},{r},{n}" for u, r, n in PEOPLE) + "\n")
+    params = new_code_cell(_parameters_source(), metadata={"tags": ["parameters"]})
+    _notebook(root / "notebooks" / "00_prep.ipynb", [params, new_code_cell(PREP)])
+    for c in chapters:
+        _notebook(root / "notebooks" / f"{c}.ipynb",
+                  [params, new_markdown_cell(f"# {c}"), new_code_cell(f"NAME = {c!r}\n" + CHAPTER)])
+    return root
+
+
+def stub_render(root: Path, out_dir: Path, renderer: str) -> str:
+    """Stands in for the book renderer: a page per executed notebook, as the real one reads them."""
+    book = out_dir / "book"
+    book.mkdir(parents=True, exist_ok=True)
+    names = sorted(p.stem for p in (out_dir / "notebooks").glob("*.ipynb"))
+    (book / "index.html").write_text("<html><body>" + " ".join(names) + "</body></html>", encoding="utf-8")
+    return "stub"
+
+
+@pytest.fixture
+def comp(tmp_path, monkeypatch):
+    root = make_compendium(tmp_path / "komp")
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    # The workers import tillit but not this test module: send the stub by value.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    yield root
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def test_every_edition_is_built_on_dask_with_its_own_population_and_an_index(comp):
+    from tillit.build import editions as build
+
+    stale = comp / "outputs/editions/kontroll/tables/01_a"
+    stale.mkdir(parents=True)
+    (stale / "n.csv").write_text("edition,n\nkontroll,3\n")
+    lines: list[str] = []
+    summary = build.run_editions(root=comp, workers=2, progress=lines.append, render=stub_render)
+
+    status = dict(zip(summary["edition"], summary["status"]))
+    assert status == {"nav": "publish", "nks": "publish", "ledere": "publish", "okonomilinjen": "publish",
+                      "nos": "withheld", "kontroll": "too_small"}
+    assert list(summary.columns) == build.SUMMARY_COLUMNS
+    # Each edition computes on its own population, into its own folder.
+    n = lambda p: pd.read_csv(comp / p)["n"].item()  # noqa: E731
+    assert n("outputs/tables/01_a/n.csv") == 77
+    assert n("outputs/editions/nks/tables/01_a/n.csv") == 26
+    assert n("outputs/editions/ledere/tables/02_b/n.csv") == 14
+    assert n("outputs/editions/okonomilinjen/tables/02_b/n.csv") == 13
+    # The data step ran once and is shown in every edition's book.
+    assert (comp / "outputs/editions/nks/notebooks/00_prep.ipynb").is_file()
+    assert (comp / "outputs/editions/nks/tables/00_prep/flow.csv").is_file()
+    assert "00_prep 01_a 02_b" in (comp / "outputs/editions/nks/book/index.html").read_text()
+    executed = json.loads((comp / "outputs/editions/nks/notebooks/01_a.ipynb").read_text())
+    assert executed["metadata"]["papermill"]["parameters"]["edition"] == "nks"
+    # Cache keys differ per edition (the edition is a parameter).
+    main = json.loads((comp / "outputs/manifest.json").read_text())["steps"]["01_a"]["key"]
+    nks = json.loads((comp / "outputs/editions/nks/manifest.json").read_text())["steps"]["01_a"]["key"]
+    assert main != nks
+    # An edition that may not be published: one page, no numbers, old tables gone.
+    for key, words in (("kontroll", "færre enn 5 respondenter"), ("nos", "trekke tall fra hverandre")):
+        page = (comp / f"outputs/editions/{key}/book/index.html").read_text()
+        assert "publiseres ikke" in page and words in page and 'lang="nb"' in page
+        assert 'href="../../../book/index.html"' in page
+        assert not (comp / f"outputs/editions/{key}/tables").exists()
+    # The index links every edition's book.
+    index = (comp / "outputs/editions/index.html").read_text()
+    for href in ("../book/index.html", "nks/book/index.html", "kontroll/book/index.html"):
+        assert f'href="{href}"' in index
+    assert "Ikke publisert: for få respondenter" in index and "4 av 6 utgaver er publisert" in index
+    assert pd.read_csv(comp / "outputs/editions/summary.csv")["status"].tolist() == summary["status"].tolist()
+    # Progress per edition: the steps, tagged by edition, and a line as each edition ends.
+    assert any(ln.startswith("[nks") and "01_a" in ln and " ok" in ln for ln in lines)
+    assert any(ln.startswith("[kontroll") and "for få respondenter" in ln for ln in lines)
+    assert lines[-1].startswith("6 utgaver") and "4 publisert, 2 ikke publisert, 0 feilet" in lines[-1]
+
+    # A second run is all cache; a chosen subset builds only that.
+    lines.clear()
+    summary = build.run_editions(["nks"], root=comp, workers=1, progress=lines.append, render=stub_render)
+    row = summary.set_index("edition").loc["nks"]
+    assert row["status"] == "publish" and row["steps_run"] == 0 and row["steps_cached"] == 2
+
+
+def test_unknown_edition_is_refused_before_anything_runs(comp):
+    from tillit.build import editions as build
+
+    with pytest.raises(ConfigError, match="ukjent utgave 'nk'"):
+        build.run_editions(["nk"], root=comp, workers=1, progress=lambda s: None, render=stub_render)
+    assert not (comp / "data/processed").exists()
