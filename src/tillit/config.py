@@ -84,6 +84,15 @@ class RunParams(Strict):
     strict_disclosure: bool = False
     targets: Literal["error", "warn"] = "error"
     strict_duplicates: bool = False
+    edition: str = "nav"
+
+    @field_validator("edition")
+    @classmethod
+    def _known_edition(cls, v: str) -> str:
+        known = edition_names()
+        if known is not None and v not in known:
+            raise ValueError(f"ukjent utgave '{v}'; params/editions.yml har {', '.join(known)}")
+        return v
 
     @field_validator("min_cell", mode="before")
     @classmethod
@@ -102,6 +111,21 @@ class RunParams(Strict):
 
 
 SHARED_KEYS: tuple[str, ...] = tuple(RunParams.model_fields)
+
+
+def edition_names() -> list[str] | None:
+    """The editions named in params/editions.yml (None if the compendium has no such file).
+
+    Only the names: the filters are checked against the codebook by tillit.stats.editions."""
+    try:
+        path = repo_root() / "params" / "editions.yml"
+    except ConfigError:
+        return None
+    if not path.is_file():
+        return None
+    data = _cached_yaml(str(path), path.stat().st_mtime)
+    editions = data.get("editions") if isinstance(data, dict) else None
+    return list(editions) if isinstance(editions, dict) else []
 
 
 class NotebookSpec(Strict):

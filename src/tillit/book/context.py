@@ -85,8 +85,27 @@ class Context:
             self._frames[rel] = pd.read_parquet(path)
         return self._frames[rel]
 
-    def survey(self, year: int = 2023) -> pd.DataFrame:
-        return self._parquet(f"survey_{year}.parquet")
+    def survey(self, year: int = 2023, *, whole: bool = False) -> pd.DataFrame:
+        """The prepared survey, for the edition's population (`whole=True`: all of NAV)."""
+        df = self._parquet(f"survey_{year}.parquet")
+        return df if whole else self.edition.select(df)
+
+    # -- the edition (params/editions.yml; docs/editions.md) -----------------------------
+    @cached_property
+    def edition(self):
+        from tillit.stats.editions import load_editions
+
+        return load_editions(root=self.root).get(self.params.edition)
+
+    @property
+    def is_whole(self) -> bool:
+        """True for the whole of NAV (the main book), False for an edition's part of it."""
+        return self.edition.is_whole
+
+    @property
+    def edition_label(self) -> str:
+        """How the text names the respondents where the main book says "de ansatte"."""
+        return self.edition.staff
 
     def md_letters(self) -> pd.DataFrame:
         return self._parquet("md_brev_2022.parquet")
@@ -152,11 +171,29 @@ class Context:
         display.show_prose(markdown)
 
     def banner(self) -> None:
+        if not self.is_whole:
+            display.show_callout(
+                f"Denne utgaven gjelder {self.edition.title} ({self.edition.describe(self.codebook)}). "
+                "Alle tall er regnet ut for denne delen av NAV; der sammenligningen sier noe, står "
+                "tallene for hele NAV ved siden av.", kind="banner", level="note",
+                title=f"Utgave: {self.edition.title}")
         if not self.data_source:
             return
         level, text = data_source_text(self.data_source)
         title = "Syntetiske data" if self.is_synthetic else "Reelle data"
         display.show_callout(text, kind="banner", level=level, title=title)
+
+    def check_edition(self) -> None:
+        """Refuse an edition the disclosure rule does not let us publish (never saying its size)."""
+        if self.is_whole or not (self.data_dir / "survey_2023.parquet").is_file():
+            return
+        from tillit.stats.editions import cell_counts, decide_editions, load_editions
+
+        cells = cell_counts(self._parquet("survey_2023.parquet"), self.codebook)
+        decision = decide_editions(load_editions(root=self.root), self.codebook, cells, self.min_cell)
+        if not decision[self.edition.key].published:
+            raise ConfigError(f"utgaven '{self.edition.key}' publiseres ikke: {decision[self.edition.key].reason} "
+                              f"(min_cell = {self.min_cell}); `tillit build --edition` lager en side som sier det")
 
 
 def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Context:
@@ -176,6 +213,7 @@ def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Conte
 
     plots.set_theme()
     ctx = Context(name=name, params=params, root=repo_root())
+    ctx.check_edition()
     if banner:
         ctx.banner()
     return ctx

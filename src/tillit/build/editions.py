@@ -114,12 +114,15 @@ def plan(root: Path | None = None) -> dict:
     return decide_editions(load_editions(root=root), codebook, cells, params.effective_min_cell)
 
 
-def prepare_data(root: Path, progress: Callable[[str], None] = print) -> None:
-    """The main build's data step (cached when the raw data have not changed)."""
+def prepare_data(root: Path, progress: Callable[[str], None] = print, force: bool = False) -> None:
+    """The main build's data step (cached when the raw data have not changed).
+
+    It runs before any edition starts, and no edition runs it: the prepared data are
+    replaced only while nothing reads them."""
     from tillit.build import pipeline
 
     spec = load_pipeline(root=root)
-    pipeline.build(only=[spec.notebooks[0].name], root=root, progress=progress)
+    pipeline.build(only=[spec.notebooks[0].name], root=root, progress=progress, force=force)
 
 
 # --------------------------------------------------------------------------------------
@@ -226,11 +229,10 @@ def build_edition(
                              _book_rel(root, index))
     spec = load_pipeline(root=root)
     params = edition_parameters(root, key)
-    only = None
     if params:
-        only = spec.names()[1:]
         _copy_prepare_step(root, out_dir, spec.names()[0])
-    results = pipeline.build(only=only, force=force, workers=workers, progress=progress, root=root,
+    # The chapters only: the data step is prepare_data's (other editions may be reading).
+    results = pipeline.build(only=spec.names()[1:], force=force, workers=workers, progress=progress, root=root,
                              parameters=params or None)
     t_render = time.perf_counter()
     used = (render or render_book)(root, out_dir, renderer)
@@ -300,7 +302,7 @@ def run_editions(
     keys = list(eds.names()) if names is None else list(dict.fromkeys(names))
     for key in keys:
         eds.get(key)  # unknown → ConfigError naming the known editions
-    prepare_data(root, progress)
+    prepare_data(root, progress, force=force)
     decisions = plan(root)
     records = {k: EditionResult(k, eds.get(k).title, "pending") for k in keys}
     cluster = None
