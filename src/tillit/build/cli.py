@@ -53,10 +53,43 @@ def cmd_build(args) -> int:
 
     root = repo_root()
     params = load_run_params()
-    print("tillit build")
+    print("tillit build" + (f" --edition {args.edition}" if args.edition else ""))
+    if args.edition:
+        from tillit.stats.editions import load_editions
+
+        eds = load_editions(root=root)
+        eds.get(args.edition)  # an unknown edition fails before anything runs
+        if args.edition == eds.default:  # the whole of NAV is the main book
+            args.edition = None
+        elif args.only:
+            raise ConfigError("--only og --edition kan ikke brukes sammen: en utgave bygges alltid hel")
     ensure_raw(params.path("raw_dir", root))
+    if args.edition:
+        return _build_edition(args, root)
     pipeline.build(only=args.only, force=args.force, workers=args.workers, progress=print, root=root)
     return _render(args.renderer, root)
+
+
+def _build_edition(args, root: Path) -> int:
+    from tillit.build import editions
+
+    editions.prepare_data(root, print, force=args.force)
+    res = editions.build_edition(args.edition, root=root, force=args.force, renderer=args.renderer,
+                                 workers=args.workers, progress=print)
+    print(f"Utgaven {res.title}: {editions.STATUS_TEXT[res.status].lower()}. "
+          f"Boka: {editions.editions_dir(root) / res.book}")
+    return 0
+
+
+def cmd_editions(args) -> int:
+    from tillit.build import editions
+
+    root = repo_root()
+    print("tillit editions")
+    ensure_raw(load_run_params().path("raw_dir", root))
+    summary = editions.run_editions(args.only, root=root, scheduler=args.scheduler, workers=args.workers,
+                                    force=args.force, renderer=args.renderer)
+    return 1 if (summary["status"] == "failed").any() else 0
 
 
 def _render(renderer: str, root: Path) -> int:
@@ -151,7 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="kapitler som kjører samtidig")
     p.add_argument("--only", nargs="+", default=None, help="bare disse notatbøkene")
     p.add_argument("--renderer", choices=renderers, default="auto")
+    p.add_argument("--edition", default=None, metavar="UTGAVE",
+                   help="bygg én utgave fra params/editions.yml til outputs/editions/UTGAVE/")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("editions", help="bygg alle utgavene i params/editions.yml på Dask")
+    p.add_argument("--only", nargs="+", default=None, metavar="UTGAVE", help="bare disse utgavene")
+    p.add_argument("--scheduler", default=None, help="adressen til en eksisterende Dask-klynge")
+    p.add_argument("--workers", type=int, default=None, help="Dask-arbeidere i den lokale klyngen")
+    p.add_argument("--force", action="store_true", help="kjør alt på nytt, uten hurtiglager")
+    p.add_argument("--renderer", choices=renderers, default="auto")
+    p.set_defaults(func=cmd_editions)
 
     p = sub.add_parser("run", help="kjør én notatbok med papermill")
     p.add_argument("notebook")
