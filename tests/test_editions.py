@@ -356,3 +356,48 @@ def test_unknown_edition_is_refused_before_anything_runs(comp):
     with pytest.raises(ConfigError, match="ukjent utgave 'nk'"):
         build.run_editions(["nk"], root=comp, workers=1, progress=lambda s: None, render=stub_render)
     assert not (comp / "data/processed").exists()
+
+
+# --------------------------------------------------------------------------------------
+# The parameter, the notebook context and the command line
+# --------------------------------------------------------------------------------------
+def test_the_edition_parameter_must_name_an_edition():
+    assert RunParams(edition="nks").edition == "nks"
+    with pytest.raises(ValueError, match="ukjent utgave 'nk'; params/editions.yml har nav, "):
+        RunParams(edition="nk")
+    assert "edition" in SHARED_KEYS
+    assert yaml.safe_load((REPO / "params/default.yml").read_text())["edition"] == E.load_editions(root=REPO).default
+    from tillit.build.pipeline import notebook_parameters
+
+    for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
+        assert notebook_parameters(nb).get("edition") == "nav", nb.name
+
+
+def test_the_context_serves_the_editions_population(tmp_path):
+    from tillit.book.context import Context
+
+    people = [("nks", "medarbeider")] * 7 + [("nks", "leder")] * 6 + [("nay", "medarbeider")] * 9
+    df = pd.DataFrame(people, columns=["unit_type", "role"])
+    df["line"] = df["unit_type"].map(lambda k: CB.unit_types[k].line)
+    df.to_parquet(tmp_path / "survey_2023.parquet")
+    ctx = Context("x", RunParams(data_dir=str(tmp_path), edition="nks"), REPO)
+    assert len(ctx.survey()) == 13 and set(ctx.survey()["unit_type"]) == {"nks"}
+    assert len(ctx.survey(whole=True)) == 22
+    assert not ctx.is_whole and ctx.edition_label == "de ansatte i NKS"
+    ctx.check_edition()  # 13 ≥ min_cell 5
+    whole = Context("x", RunParams(data_dir=str(tmp_path)), REPO)
+    assert whole.is_whole and len(whole.survey()) == 22 and whole.edition_label == "de ansatte"
+    small = Context("x", RunParams(data_dir=str(tmp_path), edition="kontroll"), REPO)
+    with pytest.raises(ConfigError, match="utgaven 'kontroll' publiseres ikke: færre enn 5 respondenter"):
+        small.check_edition()
+
+
+def test_the_commands_refuse_an_unknown_edition_in_one_line(capsys):
+    from tillit.build import cli
+
+    assert cli.main(["build", "--edition", "nk"]) == 2
+    assert "ukjent utgave 'nk'" in capsys.readouterr().err
+    assert cli.main(["build", "--edition", "nks", "--only", "01_sammendrag"]) == 2
+    assert "--only og --edition" in capsys.readouterr().err
+    assert cli.main(["editions", "--only", "nk"]) == 2
+    assert "ukjent utgave 'nk'" in capsys.readouterr().err

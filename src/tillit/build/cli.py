@@ -84,8 +84,12 @@ def _build_edition(args, root: Path) -> int:
 def cmd_editions(args) -> int:
     from tillit.build import editions
 
+    from tillit.stats.editions import load_editions
+
     root = repo_root()
     print("tillit editions")
+    for key in args.only or []:
+        load_editions(root=root).get(key)  # an unknown edition fails before anything runs
     ensure_raw(load_run_params().path("raw_dir", root))
     summary = editions.run_editions(args.only, root=root, scheduler=args.scheduler, workers=args.workers,
                                     force=args.force, renderer=args.renderer)

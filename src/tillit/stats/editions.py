@@ -420,8 +420,9 @@ def decide_editions(
         if pop.value < min_cell:
             decisions[ed.key] = Decision(ed.key, "too_small",
                                          f"færre enn {min_cell} respondenter i utgaven")
-            too_small.append(Count(ed.key, "populasjon", f"alle i utgaven {ed.title}", POPULATION,
-                                   pop.cells, None))
+            if pop.value > 0:  # an empty edition hides nobody
+                too_small.append(Count(ed.key, "populasjon", f"alle i utgaven {ed.title}", POPULATION,
+                                       pop.cells, None))
             continue
         candidate = [*accepted, pop, *published.get(ed.key, [])]
         new = [b for b in find_breaches(candidate, min_cell, extra_targets=[*groups, *too_small])
