@@ -203,7 +203,8 @@ def test_cell_counts_include_empty_cells():
 # --------------------------------------------------------------------------------------
 #: Respondents of the tiny compendium: (unit_type, role, how many).
 PEOPLE = [("nks", "medarbeider", 20), ("nks", "leder", 6), ("nav_kontor", "medarbeider", 30),
-          ("nav_kontor", "leder", 8), ("kontroll", "medarbeider", 3), ("okonomi_stonad", "medarbeider", 10)]
+          ("nav_kontor", "leder", 8), ("kontroll", "medarbeider", 3), ("okonomi_stonad", "medarbeider", 10),
+          ("hot", "leder", 4)]
 
 PREP = """
 import pandas as pd
@@ -227,6 +228,10 @@ df = load_editions().get(edition).select(pd.read_parquet(Path(data_dir) / "surve
 out = Path(output_dir) / "tables" / NAME
 out.mkdir(parents=True, exist_ok=True)
 (out / "n.csv").write_text(f"edition,n\\n{edition},{len(df)}\\n")
+# Respondents per unit type, a unit below min_cell left empty (no complementary suppression).
+sizes = df["unit_type"].value_counts()
+rows = "".join(f"{u},{n if n >= min_cell else ''}\\n" for u, n in sizes.items() if n > 0)
+(out / "by_unit.csv").write_text("unit_type,n\\n" + rows)
 """
 
 EDITIONS = {
@@ -235,10 +240,10 @@ EDITIONS = {
         "nav": {"title": "Hele NAV", "short": "NAV", "staff": "de ansatte"},
         "nks": {"title": "NAV kontaktsenter (NKS)", "short": "NKS", "staff": "de ansatte i NKS", "unit_type": ["nks"]},
         "ledere": {"title": "Lederne", "short": "Ledere", "staff": "lederne", "role": ["leder"]},
-        "okonomilinjen": {"title": "Økonomilinjen", "short": "Øk", "staff": "de ansatte i økonomilinjen",
-                          "line": ["okonomi"]},
         "nos": {"title": "NAV økonomi stønad", "short": "NØS", "staff": "de ansatte i NØS",
                 "unit_type": ["okonomi_stonad"]},
+        "okonomilinjen": {"title": "Økonomilinjen", "short": "Øk", "staff": "de ansatte i økonomilinjen",
+                          "line": ["okonomi"]},
         "kontroll": {"title": "NAV kontroll", "short": "Kontroll", "staff": "de ansatte i NAV kontroll",
                      "unit_type": ["kontroll"]},
     },
@@ -307,15 +312,16 @@ def test_every_edition_is_built_on_dask_with_its_own_population_and_an_index(com
     summary = build.run_editions(root=comp, workers=2, progress=lines.append, render=stub_render)
 
     status = dict(zip(summary["edition"], summary["status"]))
-    assert status == {"nav": "publish", "nks": "publish", "ledere": "publish", "okonomilinjen": "publish",
-                      "nos": "withheld", "kontroll": "too_small"}
+    # kontroll: 3 respondents. okonomilinjen minus nos is kontroll. ledere: built, then its
+    # unit table (nks 6, nav_kontor 8, hot hidden) and its population (18) give hot's 4 leaders away.
+    assert status == {"nav": "publish", "nks": "publish", "ledere": "withheld", "nos": "publish",
+                      "okonomilinjen": "withheld", "kontroll": "too_small"}
     assert list(summary.columns) == build.SUMMARY_COLUMNS
     # Each edition computes on its own population, into its own folder.
     n = lambda p: pd.read_csv(comp / p)["n"].item()  # noqa: E731
-    assert n("outputs/tables/01_a/n.csv") == 77
+    assert n("outputs/tables/01_a/n.csv") == 81
     assert n("outputs/editions/nks/tables/01_a/n.csv") == 26
-    assert n("outputs/editions/ledere/tables/02_b/n.csv") == 14
-    assert n("outputs/editions/okonomilinjen/tables/02_b/n.csv") == 13
+    assert n("outputs/editions/nos/tables/02_b/n.csv") == 10
     # The data step ran once and is shown in every edition's book.
     assert (comp / "outputs/editions/nks/notebooks/00_prep.ipynb").is_file()
     assert (comp / "outputs/editions/nks/tables/00_prep/flow.csv").is_file()
@@ -327,23 +333,31 @@ def test_every_edition_is_built_on_dask_with_its_own_population_and_an_index(com
     nks = json.loads((comp / "outputs/editions/nks/manifest.json").read_text())["steps"]["01_a"]["key"]
     assert main != nks
     # An edition that may not be published: one page, no numbers, old tables gone.
-    for key, words in (("kontroll", "færre enn 5 respondenter"), ("nos", "trekke tall fra hverandre")):
+    for key, words in (("kontroll", "færre enn 5 respondenter"), ("okonomilinjen", "trekke tall fra hverandre"),
+                       ("ledere", "trekke tall fra hverandre")):
         page = (comp / f"outputs/editions/{key}/book/index.html").read_text()
         assert "publiseres ikke" in page and words in page and 'lang="nb"' in page
         assert 'href="../../../book/index.html"' in page
         assert not (comp / f"outputs/editions/{key}/tables").exists()
+        assert not (comp / f"outputs/editions/{key}/notebooks").exists()
+    # The audit of all the books together: recorded without values, details on the terminal.
+    audit = pd.read_csv(comp / "outputs/editions/disclosure_audit.csv").set_index("edition")
+    assert audit.loc["ledere", "status"] == "withheld" and audit.loc["ledere", "breaches"] >= 1
+    assert bool(audit.loc["nks", "checked"]) and audit.loc["nav", "hidden_counts"] == 4  # two chapters, kontroll and hot
+    assert any(ln.startswith("[ledere] «hot – n»") for ln in lines), lines
+    assert any(ln.startswith("[ledere] trukket tilbake") for ln in lines)
     # The index links every edition's book.
     index = (comp / "outputs/editions/index.html").read_text()
     for href in ("../book/index.html", "nks/book/index.html", "kontroll/book/index.html"):
         assert f'href="{href}"' in index
-    assert "Ikke publisert: for få respondenter" in index and "4 av 6 utgaver er publisert" in index
+    assert "Ikke publisert: for få respondenter" in index and "3 av 6 utgaver er publisert" in index
     assert pd.read_csv(comp / "outputs/editions/summary.csv")["status"].tolist() == summary["status"].tolist()
     # Progress per edition: the steps, tagged by edition, and a line as each edition ends.
     assert any(ln.startswith("[nks") and "01_a" in ln and " ok" in ln for ln in lines)
     assert any(ln.startswith("[kontroll") and "for få respondenter" in ln for ln in lines)
-    assert lines[-1].startswith("6 utgaver") and "4 publisert, 2 ikke publisert, 0 feilet" in lines[-1]
+    assert lines[-1].startswith("6 utgaver") and "3 publisert, 3 ikke publisert, 0 feilet" in lines[-1]
 
-    # A second run is all cache; a chosen subset builds only that.
+    # A second run is all cache; a chosen subset builds only that, and is audited with the rest.
     lines.clear()
     summary = build.run_editions(["nks"], root=comp, workers=1, progress=lines.append, render=stub_render)
     row = summary.set_index("edition").loc["nks"]
@@ -401,3 +415,32 @@ def test_the_commands_refuse_an_unknown_edition_in_one_line(capsys):
     assert "--only og --edition" in capsys.readouterr().err
     assert cli.main(["editions", "--only", "nk"]) == 2
     assert "ukjent utgave 'nk'" in capsys.readouterr().err
+
+
+def test_table_counts_read_groups_counts_and_suppressed_cells(tmp_path):
+    t = tmp_path / "tables" / "03_x"
+    t.mkdir(parents=True)
+    (t / "tbl-svarprofil.csv").write_text(
+        "enhetstype,Medarbeider,Leder,Totalt\nNAV kontaktsenter (NKS),266.0,35.0,301.0\n"
+        "NAV kontroll,69.0,,73.0\nTotalt,335.0,39.0,374.0\n", encoding="utf-8")
+    (t / "fig-x.csv").write_text("row,n,mean,role,dont_know\nInvolvering – Leder,428.0,3.7,Leder,12\n", encoding="utf-8")
+    (t / "fig-2017.csv").write_text("year,label,n\n2017,Regelverk,2980.0\n2023,Regelverk,3660.0\n", encoding="utf-8")
+    (t / "tbl-tekst.csv").write_text("Mål,Tema\nMål 1,Faglighet\n", encoding="utf-8")
+    whole = frozenset((u, r) for u in CB.unit_types for r in CB.roles)
+    counts = E.table_counts(tmp_path / "tables", "nav", whole, CB)
+    by = {(c.table, c.label): c for c in counts}
+    nks_leder = by[("03_x/tbl-svarprofil", "NAV kontaktsenter (NKS) – Leder")]
+    assert nks_leder.value == 35 and nks_leder.cells == {("nks", "leder")}
+    hidden = by[("03_x/tbl-svarprofil", "NAV kontroll – Leder")]
+    assert hidden.hidden and hidden.cells == {("kontroll", "leder")}
+    total = by[("03_x/tbl-svarprofil", "Totalt – Totalt")]
+    assert total.value == 374 and total.cells == whole
+    leaders = [c for c in counts if c.table == "03_x/fig-x"]
+    assert {c.value for c in leaders} == {428.0, 12.0}
+    assert all(c.cells == {(u, "leder") for u in CB.unit_types} for c in leaders)
+    assert [c.value for c in counts if c.table == "03_x/fig-2017"] == [3660.0]  # 2017 counts other people
+    assert not [c for c in counts if c.table == "03_x/tbl-tekst"]
+    # The same measure in an edition's book counts within the edition's cells.
+    nks = frozenset(c for c in whole if c[0] == "nks")
+    ed_counts = E.table_counts(tmp_path / "tables", "nks", nks, CB)
+    assert all(c.cells <= nks for c in ed_counts)

@@ -99,19 +99,54 @@ def edition_parameters(root: Path, key: str) -> dict:
     return {"edition": key, "output_dir": Path(rel).as_posix()}
 
 
-def plan(root: Path | None = None) -> dict:
-    """The disclosure decision for every edition (tillit.stats.editions.decide_editions)."""
+def _rule_inputs(root: Path):
+    """(editions, codebook, respondents per cell, min_cell) for the disclosure rule."""
     from tillit.data.codebook import load_codebook
-    from tillit.stats.editions import cell_counts, decide_editions, load_editions
+    from tillit.stats.editions import cell_counts, load_editions
 
-    root = root or repo_root()
     params = _run_params(root)
     survey = params.path("data_dir", root) / "survey_2023.parquet"
     if not survey.is_file():
         raise FileNotFoundError(f"{survey}: klargjorte data mangler; kjør `tillit build` først")
     codebook = load_codebook(root / "params" / "codebook.yml")
     cells = cell_counts(pd.read_parquet(survey, columns=["unit_type", "role"]), codebook)
-    return decide_editions(load_editions(root=root), codebook, cells, params.effective_min_cell)
+    return load_editions(root=root), codebook, cells, params.effective_min_cell
+
+
+def plan(root: Path | None = None) -> dict:
+    """The disclosure decision for every edition before anything is built: populations only."""
+    from tillit.stats.editions import decide_editions
+
+    return decide_editions(*_rule_inputs(root or repo_root()))
+
+
+def audit(root: Path, progress: Callable[[str], None] = print) -> dict:
+    """The rule again over what the books on disk publish: the whole book's tables and every
+    built edition's, together (tillit.stats.editions.table_counts). Writes
+    outputs/editions/disclosure_audit.csv (edition, status, how many hidden counts it shows;
+    never a value). Details of a breach go to `progress` (the terminal) only."""
+    from tillit.stats.editions import decide_editions, table_counts
+
+    eds, codebook, cells, min_cell = _rule_inputs(root)
+    published = {}
+    for ed in eds.editions.values():
+        out = edition_dir(root, ed.key)
+        if (out / "tables").is_dir() and (ed.key == eds.default or (out / "manifest.json").is_file()):
+            published[ed.key] = table_counts(out / "tables", ed.key, ed.cells(codebook), codebook)
+    decisions = decide_editions(eds, codebook, cells, min_cell, published)
+    rows = []
+    for key, dec in decisions.items():
+        rows.append({"edition": key, "status": dec.status, "checked": key in published,
+                     "hidden_counts": sum(c.hidden for c in published.get(key, [])),
+                     "breaches": len(dec.breaches)})
+        for b in dec.breaches:
+            progress(f"[{key}] {b.describe()}")
+    out = editions_dir(root)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".disclosure_audit.csv.tmp"
+    pd.DataFrame(rows).to_csv(tmp, index=False)
+    os.replace(tmp, out / "disclosure_audit.csv")
+    return decisions
 
 
 def prepare_data(root: Path, progress: Callable[[str], None] = print, force: bool = False) -> None:
@@ -208,11 +243,14 @@ def build_edition(
     decision=None,
     render: Renderer | None = None,
     workers: int | None = None,
+    check: bool = True,
 ) -> EditionResult:
     """Build one edition: decide, run its chapters, render its book. Raises on failure.
 
     `decision` (from :func:`plan`) saves re-deciding when many editions are built at once;
-    the data step must have run (:func:`prepare_data`).
+    the data step must have run (:func:`prepare_data`). `check`: run :func:`audit` over the
+    books on disk afterwards, and withdraw this edition if it now gives a hidden count away
+    (:func:`run_editions` audits once, after every edition).
     """
     from tillit.build import pipeline
     from tillit.stats.editions import load_editions
@@ -237,6 +275,11 @@ def build_edition(
     t_render = time.perf_counter()
     used = (render or render_book)(root, out_dir, renderer)
     progress(f"  {f'render ({used})':<28} {time.perf_counter() - t_render:7.1f} s  ok")
+    if check and params:
+        after = audit(root, progress)[key]
+        if not after.published:
+            index = _write_withheld(root, out_dir, ed.title, after.status)
+            return EditionResult(key, ed.title, after.status, time.perf_counter() - t0, _book_rel(root, index))
     return EditionResult(key, ed.title, "publish", time.perf_counter() - t0,
                          _book_rel(root, out_dir / "book" / "index.html"),
                          steps_run=sum(r.status == "ok" for r in results),
@@ -266,7 +309,7 @@ def _edition_task(root: str, key: str, force: bool, renderer: str, decision, ren
     t0 = time.perf_counter()
     try:
         res = build_edition(key, root=Path(root), force=force, renderer=renderer, progress=progress,
-                            decision=decision, render=render, workers=1)
+                            decision=decision, render=render, workers=1, check=False)
         return asdict(res)
     except Exception as exc:  # noqa: BLE001 - a failing edition is reported, the others go on
         # One line, the first of the message: it names the notebook and cell, never a value.
@@ -317,6 +360,7 @@ def run_editions(
         with client:
             tasks = [(k, (str(root), k, force, renderer, decisions[k], render)) for k in keys]
             _run_tasks(client, tasks, records, progress)
+        _withdraw(root, eds, records, audit(root, progress), progress)
     except KeyboardInterrupt:
         for r in records.values():
             if r.status == "pending":
@@ -332,6 +376,17 @@ def run_editions(
              f"{int(summary['status'].isin(['too_small', 'withheld']).sum())} ikke publisert, "
              f"{int((summary['status'] == 'failed').sum())} feilet. Oversikt: {editions_dir(root) / 'index.html'}")
     return summary
+
+
+def _withdraw(root: Path, eds, records: dict[str, EditionResult], decisions: dict,
+              progress: Callable[[str], None]) -> None:
+    """Editions built but, with all the books together, not publishable: their one page instead."""
+    for key, rec in records.items():
+        dec = decisions[key]
+        if rec.status == "publish" and not dec.published:
+            index = _write_withheld(root, edition_dir(root, key), eds.get(key).title, dec.status)
+            rec.status, rec.book = dec.status, _book_rel(root, index)
+            progress(f"[{key}] trukket tilbake: {dec.reason}")
 
 
 def _run_tasks(client, tasks: list[tuple[str, tuple]], records: dict[str, EditionResult],

@@ -36,7 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tillit.config import ConfigError, explain_validation, read_yaml, repo_root
-from tillit.data.codebook import Codebook, load_codebook
+from tillit.data.codebook import Codebook, load_codebook, norm_key
 
 Cell = tuple[str, str]  # (unit_type key, role key)
 FILTER_KEYS = ("unit_type", "line", "role")
@@ -329,11 +329,17 @@ def small_cells(cell_counts: dict[Cell, int], min_cell: int) -> list[Cell]:
     return [c for c, n in sorted(cell_counts.items()) if 0 < n < min_cell]
 
 
-def find_breaches(published: Iterable[Count], min_cell: int, *, extra_targets: Iterable[Count] = ()) -> list[Breach]:
-    """Every hidden count (in `published`, plus `extra_targets`) whose interval is < min_cell."""
+def find_breaches(published: Iterable[Count], min_cell: int, *, extra_targets: Iterable[Count] = (),
+                  measures: set[str] | None = None) -> list[Breach]:
+    """Every hidden count (in `published`, plus `extra_targets`) whose interval is < min_cell.
+
+    `measures`: only targets whose bounds these measures' counts can move (a new edition's
+    counts move their own measures', and populations move the answer counts')."""
     published = list(published)
     targets: dict[tuple, Count] = {}
     for t in [*(c for c in published if c.hidden), *extra_targets]:
+        if measures is not None and t.measure not in measures and not (POPULATION in measures and "=" in t.measure):
+            continue
         targets.setdefault((t.measure, t.cells), t)  # the same count hidden in several books: once
     if not targets:
         return []
@@ -342,6 +348,96 @@ def find_breaches(published: Iterable[Count], min_cell: int, *, extra_targets: I
         if hi - lo < min_cell - 1e-9:
             found.append(Breach(t, lo, hi))
     return found
+
+
+# --------------------------------------------------------------------------------------
+# What a built book publishes, as counts over cells
+# --------------------------------------------------------------------------------------
+TOTAL_LABELS = ("totalt", "alle", "hele nav", "i alt")
+#: Columns that count respondents (besides columns named by a role).
+COUNT_COLUMNS = {"n": "n", "dont know": "vet ikke", "totalt": "totalt"}  # keys as norm_key gives them
+
+
+def _group_index(codebook: Codebook) -> dict[str, tuple[str, str]]:
+    """Normalised label or key → (filter key, codebook key), for unit types, lines and roles."""
+    out: dict[str, tuple[str, str]] = {}
+    for ut in codebook.unit_types.values():
+        for alias in (ut.key, ut.label):
+            out[norm_key(alias)] = ("unit_type", ut.key)
+    for key, label in codebook.lines.items():
+        for alias in (key, label):
+            out.setdefault(norm_key(alias), ("line", key))
+    for key, label in codebook.roles.items():
+        for alias in (key, label):
+            out.setdefault(norm_key(alias), ("role", key))
+    return out
+
+
+def _cells_of(filters: dict[str, set[str]], universe: frozenset[Cell], codebook: Codebook) -> frozenset[Cell]:
+    return frozenset(c for c in universe
+                     if ("unit_type" not in filters or c[0] in filters["unit_type"])
+                     and ("line" not in filters or codebook.unit_types[c[0]].line in filters["line"])
+                     and ("role" not in filters or c[1] in filters["role"]))
+
+
+def table_counts(tables_dir: Path, scope: str, cells: frozenset[Cell], codebook: Codebook) -> list[Count]:
+    """The respondent counts every CSV under `tables_dir` publishes, over (unit type, role) cells.
+
+    A column whose every value names a unit type, line or role (or a total) is a grouping;
+    the other text columns name what is counted; `n`, `dont_know`, `Totalt` and columns named
+    by a role are counts (empty = suppressed). A row counts respondents of `cells` (the
+    edition) in its groups. Shares are not turned back into counts here.
+    """
+    index = _group_index(codebook)
+    role_columns = {norm_key(label): key for key, label in codebook.roles.items()}
+    out: list[Count] = []
+    for path in sorted(Path(tables_dir).rglob("*.csv")):
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+            continue
+        table = path.relative_to(tables_dir).with_suffix("").as_posix()
+        if "year" in df.columns:  # another survey year counts other people
+            df = df[df["year"].isin(["", "2023"])]
+        counts = [c for c in df.columns if norm_key(c) in COUNT_COLUMNS or norm_key(c) in role_columns]
+        if not counts or df.empty:
+            continue
+        groups, items = [], []
+        for col in df.columns:
+            if col in counts:
+                continue
+            values = {norm_key(v) for v in df[col] if v != ""}
+            if values and all(v in index or v in TOTAL_LABELS for v in values) and not values <= set(TOTAL_LABELS):
+                groups.append(col)
+            elif not all(_is_number(v) for v in df[col]):
+                items.append(col)
+        for _, row in df.iterrows():
+            filters: dict[str, set[str]] = {}
+            for col in groups:
+                hit = index.get(norm_key(row[col]))
+                if hit is not None:
+                    filters.setdefault(hit[0], set()).add(hit[1])
+            what = " | ".join(str(row[c]) for c in items)
+            for col in counts:
+                col_filters = dict(filters)
+                if norm_key(col) in role_columns:
+                    col_filters["role"] = {role_columns[norm_key(col)]}
+                members = _cells_of(col_filters, cells, codebook)
+                value = row[col]
+                label = " – ".join(x for x in (what, *(str(row[g]) for g in groups), col) if x)
+                out.append(Count(scope, table, label, f"{table} | {what} | {COUNT_COLUMNS.get(norm_key(col), 'n')}",
+                                 members, float(value) if value != "" else None))
+    return out
+
+
+def _is_number(text: str) -> bool:
+    if text == "":
+        return True
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 # --------------------------------------------------------------------------------------
@@ -424,8 +520,10 @@ def decide_editions(
                 too_small.append(Count(ed.key, "populasjon", f"alle i utgaven {ed.title}", POPULATION,
                                        pop.cells, None))
             continue
-        candidate = [*accepted, pop, *published.get(ed.key, [])]
-        new = [b for b in find_breaches(candidate, min_cell, extra_targets=[*groups, *too_small])
+        own = [pop, *published.get(ed.key, [])]
+        candidate = [*accepted, *own]
+        new = [b for b in find_breaches(candidate, min_cell, extra_targets=[*groups, *too_small],
+                                        measures={c.measure for c in own})
                if (b.target.measure, b.target.cells) not in baseline]
         if new:
             decisions[ed.key] = Decision(
