@@ -10,6 +10,8 @@ import pytest
 
 from tillit.stats import ledger
 from tillit.data import synth
+from tillit.data.synth.calibrate import _Item
+from tillit.data.synth.export import _simulate
 from tillit.data.codebook import load_codebook
 
 
@@ -106,7 +108,7 @@ def test_calibration_hits_a_count_by_moving_the_fewest():
     y = rng.logistic(size=1000)
     cuts = np.array([-2.0, -0.7, 0.7, 2.0])
     codes = (np.searchsorted(cuts, y) + 1).astype(np.int8)
-    item = synth._Item("x", 5, codes.copy(), y.copy(), cuts, codes.copy())
+    item = _Item("x", 5, codes.copy(), y.copy(), cuts, codes.copy())
     cell = np.ones(1000, dtype=bool)
     before = int(np.isin(codes, [4, 5]).sum())
     moved = synth.calibrate_share(item, cell, cell, [4, 5], value=40.0, decimals=1)
@@ -119,7 +121,7 @@ def test_calibration_hits_a_count_by_moving_the_fewest():
 
 
 def test_calibration_moves_few_respondents(default_clean, model):
-    twin, _, _ = synth._simulate(None, 3660)
+    twin, _, _ = _simulate(None, 3660)
     for key, moved in twin.calibration_moves.items():
         assert moved <= 0.06 * 3660, (key, moved)
     outcome_moves = sum(v for k, v in twin.calibration_moves.items() if k.split(":")[0] in model["outcomes"])
@@ -130,7 +132,7 @@ def test_infeasible_band_is_reported():
     y = np.linspace(-3, 3, 10)
     cuts = np.array([-2.0, -0.7, 0.7, 2.0])
     codes = np.full(10, 9, dtype=np.int8)  # everybody "Vet ikke": nothing can move
-    item = synth._Item("x", 5, codes, y, cuts, codes.copy())
+    item = _Item("x", 5, codes, y, cuts, codes.copy())
     cell = np.ones(10, dtype=bool)
     with pytest.raises(synth.CalibrationError, match="x"):
         synth.calibrate_share(item, cell, cell, [4, 5], band=(50.0, 60.0))
