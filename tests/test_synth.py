@@ -423,3 +423,25 @@ def test_sav_declares_dont_know_user_missing(tmp_path):
     cb = load_codebook()
     name = next(iter(cb.items))
     assert meta.missing_ranges[name] == [{"lo": 9.0, "hi": 9.0}]
+
+
+def test_cli_empty_marker_is_one_line_exit_2(tmp_path, capsys):
+    from tillit.build import cli
+
+    (tmp_path / synth.MARKER).write_bytes(b"")
+    assert cli.main(["synth", "--raw-dir", str(tmp_path), "--n", str(SMALL)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "markørfilen er tom" in err and "Traceback" not in err
+
+
+def test_cli_ensure_raw_notes_a_leftover_marker(tmp_path, twin_dir):
+    from tillit.build import cli
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / synth.MARKER).write_bytes((twin_dir / synth.MARKER).read_bytes())
+    (raw / "survey_2023.xlsx").write_bytes(b"ekte")
+    lines = []
+    assert cli.ensure_raw(raw, progress=lines.append) == "real"
+    assert any("reell eksport" in line for line in lines) and any(synth.MARKER in line for line in lines)
+    assert sorted(p.name for p in raw.iterdir()) == [synth.MARKER, "survey_2023.xlsx"]

@@ -230,23 +230,31 @@ def _blank_columns(df: pd.DataFrame, path: Path | str, codebook: Codebook, year:
     """
     required, _ = raw_columns(codebook, year)
     by_raw = codebook.by_raw()
-    role_col = codebook.admin["role"].raw
-    roles = None
-    if role_col in df.columns:
-        aliases = codebook.role_aliases
-        roles = df[role_col].map(lambda v: None if pd.isna(v) else aliases.get(norm_key(v)))
+    roles = _keys(df, codebook.admin["role"].raw, codebook.role_aliases)
+    units = _keys(df, codebook.admin["unit_type"].raw, codebook.unit_alias_map())
     issues = []
     for col in required:
         if col not in df.columns or df[col].notna().any():
             continue
         var = by_raw.get(col)
-        if var is not None and var.scale and roles is not None and not roles.isin(var.asked_of).any():
-            continue  # nobody in the file was asked this question: blank is right
+        if var is not None and var.scale and roles is not None:
+            asked = roles.isin(var.asked_of)
+            if var.unit_types and units is not None:
+                asked &= units.isin(var.unit_types)
+            if not asked.any():
+                continue  # nobody in the file was asked this question: blank is right
         issues.append(Issue("kolonnen er tom i alle rader", _header_row(df), col,
                             expected="svar i kolonnen (sjekk filtre og eksportinnstillinger i "
                                      "undersøkelsesverktøyet, eller formler uten lagrede verdier)"))
     if issues:
         raise DataError(path, issues, n_issues=len(issues), frame=df)
+
+
+def _keys(df: pd.DataFrame, column: str, aliases: dict[str, str]) -> pd.Series | None:
+    """A role or unit-type column as codebook keys (None where unknown or blank)."""
+    if column not in df.columns:
+        return None
+    return df[column].map(lambda v: None if pd.isna(v) else aliases.get(norm_key(v)))
 
 
 # --- Duplicates -------------------------------------------------------------------------
