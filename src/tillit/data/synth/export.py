@@ -142,6 +142,7 @@ def write_raw(raw_dir: Path | str, seed: int | None = None, n_respondents: int =
     bad = [f for f in formats if f not in SURVEY_FORMATS]
     if bad or not formats:
         raise ValueError(f"ukjent format {bad or formats} (tillatt: {', '.join(SURVEY_FORMATS)})")
+    _state(raw_dir)                       # adopts a provable old-format marker
     source.check_twin_may_write(raw_dir)  # before the work, and again before anything is moved
     model = load_model()
     codebook = load_codebook()
@@ -248,15 +249,20 @@ def ensure_raw(raw_dir: Path | str) -> tuple[source.RawState, bool]:
     mixing the twin's files with real ones is refused; real data are never touched.
     """
     raw_dir = Path(raw_dir)
-    try:
-        state = source.raw_state(raw_dir)
-    except source.LegacyMarkerError:
-        if not adopt_legacy(raw_dir):
-            raise
-        state = source.raw_state(raw_dir)
+    state = _state(raw_dir)
     if state.kind == "mixed":
         raise state.mixed_error()
     if state.kind == "empty" or (state.kind == "synthetic" and state.missing):
         write_raw(raw_dir, None)
         return source.raw_state(raw_dir), True
     return state, False
+
+
+def _state(raw_dir: Path) -> source.RawState:
+    """:func:`tillit.data.source.raw_state`, adopting an old-format marker where provable."""
+    try:
+        return source.raw_state(raw_dir)
+    except source.LegacyMarkerError:
+        if not adopt_legacy(raw_dir):
+            raise
+        return source.raw_state(raw_dir)
