@@ -107,6 +107,28 @@ class Context:
         """How the text names the respondents where the main book says "de ansatte"."""
         return self.edition.staff
 
+    def reaches(self, item: str | None = None, *, roles=None, unit_types=None) -> bool:
+        """Whether the edition has at least min_cell respondents in a group: those asked
+        `item` (its codebook `asked_of` and `unit_types`), or of these roles / unit types."""
+        df = self.survey()
+        keep = pd.Series(True, index=df.index)
+        if item is not None:
+            var = self.codebook.items[item]
+            roles = roles or var.asked_of
+            unit_types = unit_types or var.unit_types or None
+        if roles:
+            keep &= df["role"].astype("object").isin(roles)
+        if unit_types:
+            keep &= df["unit_type"].astype("object").isin(unit_types)
+        return int(keep.sum()) >= self.min_cell
+
+    def not_in_edition(self, what: str) -> None:
+        """Say that a part of the book is left out of this edition, and why (never how many)."""
+        display.show_callout(
+            f"{what} vises ikke i utgaven {self.edition.title}: færre enn {self.min_cell} av "
+            f"{self.edition_label} hører til gruppen det gjelder. Tallene for hele NAV står i hovedboka.",
+            kind="edition", level="note", title="Ikke med i denne utgaven")
+
     def md_letters(self) -> pd.DataFrame:
         return self._parquet("md_brev_2022.parquet")
 
