@@ -39,7 +39,7 @@ ROLES = ["medarbeider", "leder", "tillitsvalgt", "verneombud"]
 
 SHARED = (
     'data_dir = "data/processed"\nraw_dir = "data/raw"\noutput_dir = "outputs"\n'
-    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\n'
+    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\nstrict_duplicates = False\nedition = "nav"\n'
 )
 PREP = """
 from pathlib import Path
