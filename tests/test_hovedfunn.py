@@ -184,7 +184,7 @@ def test_views_goal_types_and_municipal_words_follow_their_tables(ctx, f):
     assert "på alle fem sidene" in plain(prose.goal_types_text(say, gt))
     mu = steering.municipal_vs_state(ctx)
     diff = mu.difference()
-    assert ("noe mer positiv" in plain(prose.municipal_text(say, mu))) == (0.1 <= diff < 0.5)
+    assert ("noe gunstigere" in plain(prose.municipal_text(say, mu))) == (0.1 <= diff < 0.5)
 
 
 # --- documents and registers ---------------------------------------------------------------------
@@ -276,3 +276,11 @@ def test_notebook_has_the_reports_headings_in_order_without_typed_numbers():
         assert not re.match(r"^\d+(\.\d+)*\s", text), f"typed number in heading: {text}"
     # A heading that is not in the report never takes a number.
     assert [t for _lvl, t in rest if "{.unnumbered}" in t] == [EXPECTED_HEADINGS[26][1]]
+
+
+def test_summary_names_the_same_units_as_the_chapter_figure(ctx):
+    t = trust.trust_by_unit(ctx)
+    s = hf.trust_summary(ctx)
+    assert s["ranking"].keys == t.by_unit.keys
+    assert s["top_units"] == [t.by_unit.label(u) for u in t.by_unit.top(2)]
+    assert round(100 * s["low"]) == 27 and round(100 * s["high"]) == 31

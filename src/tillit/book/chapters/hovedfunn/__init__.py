@@ -16,3 +16,4 @@ from tillit.book.chapters.hovedfunn import (common, cooperation, documents, fact
                                             steering, trust)
 from tillit.book.chapters.hovedfunn.common import Ranking, Say, block, bullets  # noqa: F401
 from tillit.book.chapters.hovedfunn.overview import findings_overview  # noqa: F401
+from tillit.book.chapters.hovedfunn.trust import trust_summary  # noqa: F401  (chapter 1 calls it)

@@ -184,7 +184,7 @@ def chain_text(say: Say, m: Letters) -> str:
         f"Aktivitet og innsats utgjør {say.pct(a['ATA'])} av de styrende målene hos ATA og {say.pct(a['OSA'])} hos "
         f"ØSA, mot {say.pct(a['YA'])} hos YA. ATA og ØSA styrer altså "
         f"{say.pub_text('md_aktivitet_ata_osa_over_ya', 'mer på aktivitet og innsats' if above else 'ikke mer på aktivitet og innsats')} "
-        f"enn YA, som i større grad styrer på resultatmål. Ytelseslinjen styres mest med "
+        f"enn YA, der resultatmålene har større plass. Ytelseslinjen styres mest med "
         f"{say.pub_text('md_ya_tallfestet', values.get(ya_top, ya_top))} ({say.pct(c.loc['YA', ya_top])} hos YA), "
         f"mens {say.pub_text('md_ata_osa_beskrivende', 'et flertall' if min(c.loc['ATA', 'beskrivende'], c.loc['OSA', 'beskrivende']) > 0.5 else 'en del')} "
         f"av målene fra ATA og ØSA er kvalitativt beskrevet ({say.pct(c.loc['ATA', 'beskrivende'])} og "

@@ -43,10 +43,10 @@ def involvement_text(say: Say, rm: RoleMeans, leaders: dict) -> str:
     both = None if above_s is None or above_m is None else (above_s and above_m)
     mean = lambda item, role: say.mean(rm.mean(item, role))  # noqa: E731
     return (
-        f"{majority_words(min(s['some'], m['some'])).capitalize()} ledere svarer at de involverer tillitsvalgte og "
-        f"verneombud i lokal tjenesteutvikling og i mål- og resultatstyringen: {say.pct(s['some'])} svarer minst «i noen "
+        f"{majority_words(min(s['some'], m['some'])).capitalize()} ledere sier at de trekker tillitsvalgte og "
+        f"verneombud med i den lokale tjenesteutviklingen og i mål- og resultatstyringen: {say.pct(s['some'])} svarer minst «i noen "
         f"grad» for tjenesteutviklingen og {say.pct(m['some'])} for mål- og resultatstyringen, og {say.pct(s['much'])} "
-        f"og {say.pct(m['much'])} svarer «i stor» eller «i svært stor grad». Tillitsvalgte og verneombud opplever "
+        f"og {say.pct(m['much'])} svarer «i stor» eller «i svært stor grad». Tillitsvalgte og verneombud sier selv "
         + say.pub_text("involvering_tjenesteutvikling_ledere",
                        comparison_words(both, "i noe mindre grad", "ikke i mindre grad"))
         + " at de får medvirke. På en skala fra én til fem ligger lederne i snitt på "
@@ -173,8 +173,8 @@ def competition_text(say: Say, c: Competition) -> str:
         f"{top_text} er enhetstypene der flest opplever mye eller svært mye konkurranse med andre enheter om best "
         f"mulige måltall og resultater; øverst ligger {r.label(top[0])} med {say.pct(r.values[top[0]])}{gap}. "
         f"Færrest opplever det i {bottom_text} ({say.pct(r.values[bottom[0]])} og {say.pct(r.values[bottom[1]])}). "
-        "En mulig forklaring er at de som arbeider der, har oppgaver som i mindre grad lar seg sammenligne med "
-        "andre enheters (@fig-konkurranse; figuren er sortert etter andelen i alle roller)."
+        "En mulig forklaring er at de som arbeider der, har oppgaver som er vanskeligere å sammenligne med det "
+        "andre enheter gjør (@fig-konkurranse; figuren er sortert etter andelen i alle roller)."
     )
 
 
@@ -200,9 +200,9 @@ def leaders_competition_text(say: Say, c: Competition) -> str:
     value = say.pub("konkurranse_nks_ledere", nks) if leader_top == "nks" else say.pct(lr.values[leader_top])
     extra = ("" if leader_top == "nks" or nks is None else
              f" Blant lederne i {lr.label('nks')} er andelen {say.pub('konkurranse_nks_ledere', nks)}.")
-    return (f"{first} {wider}: lederne i {lr.label(leader_top)} {stand}, der {value} svarer at de opplever mye eller "
-            f"svært mye konkurranse.{extra} Det kan tyde på at resultatfokuset er sterkere på ledernivå, eller at "
-            "ledere til en viss grad skjermer medarbeiderne sine for det.")
+    return (f"{first} {wider}: lederne i {lr.label(leader_top)} {stand}, der {value} oppgir mye eller svært mye "
+            f"konkurranse.{extra} Dette kan bety at oppmerksomheten om resultater er større blant ledere, eller at "
+            "lederne i noen grad holder medarbeiderne unna dette presset.")
 
 
 # --- 4.2.4.6 -----------------------------------------------------------------------------------

@@ -256,10 +256,10 @@ def steering_gap_words(diff: float, lo: float, hi: float) -> str:
     if missing(diff):
         return "(sammenligningen er prikket)"
     if diff >= hi:
-        return "klart mer positiv"
+        return "klart gunstigere"
     if diff >= lo:
-        return "noe mer positiv"
+        return "noe gunstigere"
     if diff > -lo:
-        return "omtrent like positiv"
-    return "mindre positiv"
+        return "omtrent like gunstig"
+    return "mindre gunstig"
 

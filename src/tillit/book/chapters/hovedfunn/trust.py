@@ -85,3 +85,19 @@ def employees_share(ctx: Context, which: str) -> float:
     share, _n = gated_total_share(ctx, f"{ctx.name}/tillit-{'lite' if which == 'low' else 'mye'}", emp,
                                   "trust_hindrance", LOW if which == "low" else HIGH)
     return share
+
+
+def trust_summary(ctx: Context, k: int = 2) -> dict:
+    """Trust hindrance in a few numbers, without a figure (for the summary in chapter 1): the
+    employees' shares «lite» and «mye», and the ``k`` unit types highest on «mye» — the same
+    ranking as the chapter-4 figure, so the two chapters cannot name different units."""
+    from tillit.book.chapters.hovedfunn.common import gated_group_shares
+
+    cb = ctx.codebook
+    emp = ctx.survey()[ctx.survey()["role"] == "medarbeider"]
+    units = {key: u.label for key, u in cb.unit_types.items()}
+    g = gated_group_shares(ctx, f"{ctx.name}/tillit-enhet-andel", emp, "trust_hindrance", HIGH, "unit_type")
+    ranking = Ranking.of(g.set_index("unit_type")["share"].reindex(list(units)), units)
+    top = [ranking.label(u) for u in ranking.top(k)]
+    return {"low": employees_share(ctx, "low"), "high": employees_share(ctx, "high"), "ranking": ranking,
+            "top_units": top or ["ingen enhetstyper (prikket)"], "units_text": fmt.listing(top)}
