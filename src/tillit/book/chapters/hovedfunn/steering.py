@@ -156,13 +156,15 @@ def competition(ctx: Context, label: str = "fig-konkurranse") -> Competition:
     df = ctx.survey()
     units = {k: u.label for k, u in cb.unit_types.items()}
     all_roles = gated_group_shares(ctx, f"{ctx.name}/{label}-alle", df, "competition", HIGH, "unit_type")
-    by_role = gated_group_shares(ctx, f"{ctx.name}/{label}-rolle", df[df["role"].isin(["leder", "medarbeider"])],
+    # Leaders only beside all roles: a third role bar per unit would let a reader subtract their way
+    # to the small remaining group (tillitsvalgte and verneombud in each unit).
+    by_role = gated_group_shares(ctx, f"{ctx.name}/{label}-ledere", df[df["role"] == "leder"],
                                  "competition", HIGH, ["unit_type", "role"])
     ranking = Ranking.of(all_roles.set_index("unit_type")["share"].reindex(list(units)), units)
     leaders = by_role[by_role["role"] == "leder"].set_index("unit_type")["share"].reindex(list(units))
     roles = gated_group_shares(ctx, f"{ctx.name}/konkurranse-rolle", df[df["role"].isin(["leder", "medarbeider"])],
                                "competition", HIGH, "role").set_index("role")["share"]
-    hue = {"alle": "Alle roller", "leder": "Ledere", "medarbeider": "Medarbeidere"}
+    hue = {"alle": "Alle roller", "leder": "Ledere"}
     plot_df = pd.concat([all_roles.assign(role="alle"), by_role], ignore_index=True)
     plot_df["Enhetstype"] = plot_df["unit_type"].map(units)
     plot_df["Rolle"] = plot_df["role"].map(hue)
@@ -175,7 +177,7 @@ def competition(ctx: Context, label: str = "fig-konkurranse") -> Competition:
            f"Øverst {units[first]} ({fmt.pct(ranking.values[first])})." if first else
            "Stolper per enhetstype; andelene er prikket.")
     ctx.figure(fig, label, "Andel som opplever mye eller svært mye konkurranse med andre enheter, etter enhetstype: "
-               "alle roller (sorteringen), ledere og medarbeidere "
+               "alle roller (sorteringen) og ledere "
                f"({caption_n(all_roles['n'].sum(min_count=1))})", alt,
                data=plot_df[["Enhetstype", "Rolle", "n", "share", "lo", "hi"]])
     return Competition(ranking, Ranking.of(leaders, units), float(roles.get("leder", float("nan"))),
