@@ -144,6 +144,7 @@ def test_trust_standouts_are_the_top_of_the_chart(ctx):
     text = plain(trust.standouts_text(hf.Say(ctx), t))
     top2 = list(data["enhetstype"][:2])
     assert f"høyest ligger {top2[0]} (" in text and f"og {top2[1]} (" in text
+    assert text.startswith("Noen enheter skiller seg ut")   # 49 and 44 against 31 for all employees
     assert f"Lavest ligger {data['enhetstype'].iloc[-1]}" in text
     assert "49" in text and "44" in text                    # the report's NKS and Klage og anke
 

@@ -20,6 +20,8 @@ from tillit.stats.tables import DK
 
 # Unit types whose share the report published (params/published.yml).
 UNIT_TARGETS = {"nks": "tillit_nks_mye", "klage_anke": "tillit_klage_anke_mye"}
+# How far above all employees a unit must lie to be said to stand out (percentage points / 100).
+STANDOUT = 0.05
 
 
 @dataclass
@@ -75,8 +77,10 @@ def standouts_text(say: Say, t: Trust, k: int = 2) -> str:
             if low is not None and low not in top else "")
     missing_units = (f" {t.by_unit.suppressed_text()} er prikket og inngår ikke i sammenligningen."
                      if not t.by_unit.complete() else "")
-    return (f"Noen enheter skiller seg ut med en høyere andel som svarer «mye»: høyest ligger "
-            f"{fmt.listing(named)} (@fig-tillit-enhet).{tail}{missing_units}")
+    above = t.high == t.high and all(t.by_unit.values[u] - t.high >= STANDOUT for u in top)
+    lead = ("Noen enheter skiller seg ut med en klart høyere andel som svarer «mye» enn medarbeiderne samlet: "
+            if above else "Ingen enhetstype skiller seg klart ut fra medarbeiderne samlet, men ")
+    return f"{lead}høyest ligger {fmt.listing(named)} (@fig-tillit-enhet).{tail}{missing_units}"
 
 
 def employees_share(ctx: Context, which: str) -> float:
