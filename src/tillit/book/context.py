@@ -107,6 +107,18 @@ class Context:
         """How the text names the respondents where the main book says "de ansatte"."""
         return self.edition.staff
 
+    def main_book_href(self, page: str = "index.html") -> str:
+        """A link from this edition's book to a page of the main book (outputs/book/)."""
+        import os
+
+        main = load_run_params().path("output_dir", self.root) / "book" / page
+        return Path(os.path.relpath(main, self.output_dir / "book")).as_posix()
+
+    def among(self, group: str) -> str:
+        """A group word placed in the edition: "medarbeiderne" → "medarbeiderne i NKS"."""
+        where = "" if self.is_whole else self.edition.where
+        return f"{group} {where}" if where else group
+
     def reaches(self, item: str | None = None, *, roles=None, unit_types=None) -> bool:
         """Whether the edition has at least min_cell respondents in a group: those asked
         `item` (its codebook `asked_of` and `unit_types`), or of these roles / unit types."""
@@ -122,11 +134,11 @@ class Context:
             keep &= df["unit_type"].astype("object").isin(unit_types)
         return int(keep.sum()) >= self.min_cell
 
-    def not_in_edition(self, what: str) -> None:
+    def not_in_edition(self, what: str, why: str | None = None) -> None:
         """Say that a part of the book is left out of this edition, and why (never how many)."""
+        why = why or f"færre enn {self.min_cell} av {self.edition_label} hører til gruppen det gjelder"
         display.show_callout(
-            f"{what} vises ikke i utgaven {self.edition.title}: færre enn {self.min_cell} av "
-            f"{self.edition_label} hører til gruppen det gjelder. Tallene for hele NAV står i hovedboka.",
+            f"{what} vises ikke i utgaven {self.edition.title}: {why}. Tallene for hele NAV står i hovedboka.",
             kind="edition", level="note", title="Ikke med i denne utgaven")
 
     def md_letters(self) -> pd.DataFrame:
@@ -171,7 +183,7 @@ class Context:
         """Numbers with their kind (publisert / rapport / modell): see tillit.book.numbers."""
         from tillit.book.numbers import Numbers
 
-        return Numbers(synthetic=self.is_synthetic, root=self.root)
+        return Numbers(synthetic=self.is_synthetic, root=self.root, whole=self.is_whole)
 
     @cached_property
     def gate(self):

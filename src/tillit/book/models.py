@@ -19,12 +19,39 @@ class ModelSet:
     brant: dict
 
 
+def population_models(ctx: Context, df: pd.DataFrame):
+    """params/models.yml for the edition's population (docs/editions.md): a population column
+    (role, unit type, line) with one level in the edition leaves the models, and a reference
+    level the edition lacks gives way to its largest level. The whole of NAV: unchanged."""
+    from tillit.stats import ordinal
+
+    spec = ordinal.load_models()
+    if ctx.is_whole:
+        return spec
+    models = {}
+    for name, m in spec.models.items():
+        cats = {}
+        for var, ref in m.categorical.items():
+            if var not in ("role", "unit_type", "line"):
+                cats[var] = ref
+                continue
+            present = df[var].astype("object").value_counts()
+            present = present[present > 0]
+            if len(present) > 1:
+                cats[var] = ref if ref in present.index else str(present.idxmax())
+        if not cats and not m.numeric:
+            raise ordinal.OrdinalDataError(f"modell '{name}': ingen forklaringsvariabel varierer i utgaven "
+                                           f"{ctx.edition.title}")
+        models[name] = m.model_copy(update={"categorical": cats})
+    return spec.model_copy(update={"models": models})
+
+
 def fit_models(ctx: Context, names: tuple[str, ...] = ("trust", "mor_effect", "goal_types")) -> ModelSet:
     """Fit the chapter's main models, their likelihood-ratio comparisons and Brant tests."""
     from tillit.stats import ordinal
 
-    spec = ordinal.load_models()
     df = ctx.survey()
+    spec = population_models(ctx, df)
     fits, lr, brant = {}, {}, {}
     for key, comp in spec.comparisons.items():
         if comp.full in names:
@@ -33,7 +60,7 @@ def fit_models(ctx: Context, names: tuple[str, ...] = ("trust", "mor_effect", "g
             fits[comp.full] = test.full_fit
     for name in names:
         if name not in fits:
-            fits[name] = ordinal.fit_model(name, df)
+            fits[name] = ordinal.fit_model(name, df, models=spec)
         _check_levels(ctx, fits[name])
         brant[name] = ordinal.brant_test(fits[name])
     return ModelSet(fits, lr, brant)
@@ -123,12 +150,23 @@ def goal_model_section(ctx: Context, models: ModelSet) -> None:
 def ordinal_method_prose(ctx: Context) -> str:
     from tillit.stats import ordinal
 
-    spec = ordinal.load_models()
     df = ctx.survey()
-    main = ordinal.fit_model("trust", df)
-    probit = ordinal.fit_model("trust_probit", df)
-    ratio = (main.beta / probit.beta)[[c for c in main.beta.index if c in
-                                      spec.get("trust").numeric]]
+    try:
+        spec = population_models(ctx, df)
+        main = ordinal.fit_model("trust", df, models=spec)
+        probit = ordinal.fit_model("trust_probit", df, models=spec)
+        ratio = (main.beta / probit.beta)[[c for c in main.beta.index if c in spec.get("trust").numeric]]
+        sensitivity = (
+            "Probit-lenken brukes som følsomhetsanalyse: forholdet mellom "
+            f"logit- og probit-koeffisientene for styringserfaringene ligger mellom {fmt.num(ratio.min(), 2)} og "
+            f"{fmt.num(ratio.max(), 2)}, nær den forventede skalaforskjellen på omtrent 1,6–1,8, så konklusjonene "
+            "avhenger ikke av lenkefunksjonen.")
+    except ordinal.OrdinalError:
+        if ctx.is_whole:
+            raise
+        spec = ordinal.load_models()
+        sensitivity = ("Probit-lenken brukes som følsomhetsanalyse. For utgaven "
+                       f"{ctx.edition.title} kan modellene ikke estimeres; sammenligningen står i hovedboka.")
     return (
         "Modellene er kumulative logit-modeller med proporsjonale odds: sannsynligheten for å svare i "
         "kategori j eller lavere er F(c_j − xβ), der F er den logistiske fordelingen, c_1 < … < c_4 er "
@@ -139,10 +177,7 @@ def ordinal_method_prose(ctx: Context) -> str:
         "absolutte gradient er under 10⁻⁶. Standardfeilene er robuste for klynger (enhet, og respondent i "
         "langformatmodellen for måltyper). Svaret «Vet ikke» og manglende svar holdes utenfor og telles.\n\n"
         "Antakelsen om proporsjonale odds testes med Brants test, som sammenligner estimatene fra separate "
-        "binære logiter ved hver terskel. Probit-lenken brukes som følsomhetsanalyse: forholdet mellom "
-        f"logit- og probit-koeffisientene for styringserfaringene ligger mellom {fmt.num(ratio.min(), 2)} og "
-        f"{fmt.num(ratio.max(), 2)}, nær den forventede skalaforskjellen på omtrent 1,6–1,8, så konklusjonene "
-        "avhenger ikke av lenkefunksjonen.\n\n"
+        f"binære logiter ved hver terskel. {sensitivity}\n\n"
         "Begrensninger: dataene er ett tverrsnitt, og modellene viser sammenhenger, ikke effekter. Opplevd "
         "konkurranse og tillitshindringer kan begge påvirkes av en tredje faktor, og svarene er selvrapporterte. "
         "Modellen antar at avstanden mellom svarkategoriene er lik for alle grupper (via felles terskler)."

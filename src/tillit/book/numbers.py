@@ -71,6 +71,9 @@ class Numbers:
     synthetic: bool
     root: Path | None = None
     ledger_page: str = LEDGER_PAGE
+    # False in an edition for part of NAV: its numbers are not the report's, so pub() marks
+    # them as computed, with no link to the ledger (docs/editions.md).
+    whole: bool = True
 
     @cached_property
     def _root(self) -> Path:
@@ -93,6 +96,8 @@ class Numbers:
         if target_id not in self.targets:
             raise ConfigError(f"params/published.yml har ikke målet '{target_id}'")
         text = value if isinstance(value, str) else self._format(target_id, value, unit, decimals, word)
+        if not self.whole:
+            return self.model(text)
         return span(text, "publisert", href=f"{self.ledger_page}#ledger-{target_id}", ref=target_id)
 
     def fact(self, path: str, *, text: str | None = None, word: bool = False) -> str:

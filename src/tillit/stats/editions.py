@@ -55,6 +55,7 @@ class EditionSpec(BaseModel):
     title: str = Field(min_length=1)
     short: str = Field(min_length=1)
     staff: str = Field(min_length=1)
+    where: str = ""
     unit_type: list[str] = Field(default_factory=list)
     line: list[str] = Field(default_factory=list)
     role: list[str] = Field(default_factory=list)
@@ -96,6 +97,7 @@ class Edition:
     title: str
     short: str
     staff: str
+    where: str = ""
     unit_type: tuple[str, ...] = ()
     line: tuple[str, ...] = ()
     role: tuple[str, ...] = ()
@@ -167,7 +169,7 @@ def parse_editions(data, path: Path, codebook: Codebook) -> Editions:
     except ValidationError as exc:
         raise ConfigError(explain_validation(path, exc, "ugyldige utgaver",
                                              ["default", "editions", *EditionSpec.model_fields])) from None
-    editions = {k: Edition(k, s.title, s.short, s.staff, tuple(s.unit_type), tuple(s.line), tuple(s.role))
+    editions = {k: Edition(k, s.title, s.short, s.staff, s.where, tuple(s.unit_type), tuple(s.line), tuple(s.role))
                 for k, s in spec.editions.items()}
     if spec.default not in editions:
         raise ConfigError(f"{path}: default '{spec.default}' er ikke en av utgavene ({', '.join(editions)})")

@@ -109,6 +109,12 @@ def disclosure_prose(ctx: Context) -> str:
 def ledger_section(ctx: Context, mode: str = "error", label: str = "tbl-regnskap") -> pd.DataFrame:
     from tillit.stats import ledger
 
+    if not ctx.is_whole:  # the report published numbers for the whole of NAV only
+        ctx.prose(f"Reproduksjonsregnskapet sammenligner bare utgaven for hele NAV med Delrapport 1, fordi "
+                  f"rapporten publiserte tall for hele NAV. Denne utgaven gjelder {ctx.edition.title}, og tallene "
+                  "her er regnet ut for den delen av NAV; de sammenlignes derfor ikke med rapportens. Regnskapet "
+                  f"står i [hovedboka]({ctx.main_book_href('app-regnskap.html')}).")
+        return pd.DataFrame()
     table = ledger.compute_ledger(ctx.data_dir)
     disp = pd.DataFrame({
         "Kap.": table["section"], "Påstand": table["statement"], "Publisert": table["published"],

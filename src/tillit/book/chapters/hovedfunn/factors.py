@@ -45,10 +45,11 @@ def affects_codes() -> list[int]:
     return codes()
 
 
-def factors(ctx: Context, table_id: str = "faktorer") -> Factors:
-    """Shares of all answers per factor, through the gate; the three rankings."""
+def factors(ctx: Context, table_id: str = "faktorer", *, whole: bool = False) -> Factors:
+    """Shares of all answers per factor, through the gate; the three rankings. `whole`: for
+    all of NAV even in an edition (the comparison beside it)."""
     cb = ctx.codebook
-    counts = tables.distribution(ctx.survey(), cb.factors, cb).set_index("item")
+    counts = tables.distribution(ctx.survey(whole=whole), cb.factors, cb).set_index("item")
     gated = ctx.gate.shares(f"{ctx.name}/{table_id}", counts[[1, 2, 3, 4, 5, DK]])
     ctx.gate.write_log()
     t = gated.values.copy()
@@ -81,7 +82,7 @@ def direction_figure(ctx: Context, f: Factors, label: str = "fig-faktorer-retnin
     return [f.label(k) for k in order]
 
 
-def _ranking_chart(f: Factors, order: list[str]):
+def _ranking_chart(f: Factors, order: list[str], ref: Factors | None = None, ref_label: str = ""):
     import matplotlib.pyplot as plt
 
     colors = plots.diverging_colors(5)
@@ -97,6 +98,9 @@ def _ranking_chart(f: Factors, order: list[str]):
     for yi, (a, r) in enumerate(zip(t["affects"].to_numpy(dtype=float), ranks)):
         ax.text((a if np.isfinite(a) else 0) + 0.01, yi, fmt.pct(a) if np.isfinite(a) else "prikket",
                 va="center", fontsize=8, color=plots.TEXT)
+    if ref is not None:  # an edition: where the whole of NAV lies, factor by factor
+        ax.scatter(ref.table.loc[order, "affects"].to_numpy(dtype=float), y, marker="D", s=28, zorder=3,
+                   color=plots.TEXT, label=ref_label)
     ax.set_yticks(y, [f"{r}. {lab}" if r else f"{lab}" for r, lab in zip(ranks, t["label"])])
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
@@ -114,14 +118,23 @@ def ranking_figure(ctx: Context, f: Factors, label: str = "fig-faktorer-rangerin
     negative), rank 1 at the top, with the ranking table. Returns the order drawn, top first."""
     order = f.by_affects.keys + list(f.by_affects.suppressed)
     top = f.by_affects.first()
+    ref = None if ctx.is_whole else factors(ctx, "faktorer-hele-nav", whole=True)
+    ref_label = "Hele NAV: påvirker (positivt eller negativt)"
     alt = (f"Liggende stolper, én per forhold, rangert etter hvor mange som sier at forholdet påvirker "
            f"handlingsrommet. Hver stolpe er delt i negative og positive svar. Nr. 1 er {f.label(top)} "
            f"({fmt.pct(f.row(top)['affects'])})." if top else "Rangeringen av forholdene er prikket.")
     if "f_mor" in f.by_affects.values.index:
         alt += f" Mål- og resultatstyring er nr. {f.by_affects.rank('f_mor')}."
-    ctx.figure(_ranking_chart(f, order), label, "Forholdene rangert etter andelen som sier at de påvirker "
-               f"handlingsrommet, positivt eller negativt ({caption_n(f.n)})", alt,
-               data=f.table.loc[order].reset_index()[["item", "label", "affects", "positive", "negative", "n"]])
+    data = f.table.loc[order].reset_index()[["item", "label", "affects", "positive", "negative", "n"]]
+    caption = ("Forholdene rangert etter andelen som sier at de påvirker handlingsrommet, positivt eller negativt "
+               f"({caption_n(f.n)})")
+    if ref is not None:
+        alt += " En rombe per forhold viser andelen for hele NAV."
+        caption = (f"{ctx.edition.title}: forholdene rangert etter andelen som sier at de påvirker handlingsrommet, "
+                   f"positivt eller negativt ({caption_n(f.n)}); rombene viser hele NAV ({caption_n(ref.n)})")
+        data["affects_hele_nav"] = ref.table.loc[order, "affects"].to_numpy()
+        data["n_hele_nav"] = ref.table.loc[order, "n"].to_numpy()
+    ctx.figure(_ranking_chart(f, order, ref, ref_label), label, caption, alt, data=data)
     if table_label:
         t = f.table.loc[order]
         disp = pd.DataFrame({

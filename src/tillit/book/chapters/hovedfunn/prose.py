@@ -93,8 +93,9 @@ def views_text(say: Say, v: Views, f) -> str:
     words = comparison_words(even, "omtrent like mange", "ikke like mange")
     neutral = f.row("f_mor")[3]
     lead = v.by_role.loc["leder"] if "leder" in v.by_role.index else None
-    emp = v.by_role.loc["medarbeider"]
-    role = _role_sentence(say, lead, emp)
+    emp = v.by_role.loc["medarbeider"] if "medarbeider" in v.by_role.index else None
+    # An edition of one role has nothing to compare with (docs/editions.md).
+    role = _role_sentence(say, lead, emp) if lead is not None and emp is not None else ""
     return (
         f"Synet på hvordan mål- og resultatstyringen påvirker handlingsrommet, er delt: "
         f"{say.pub_text('mor_like_mange', words)} mener at den påvirker positivt ({say.pct(v.positive)}) som negativt "
@@ -104,7 +105,7 @@ def views_text(say: Say, v: Views, f) -> str:
 
 
 def _role_sentence(say: Say, lead, emp) -> str:
-    if lead is None or missing(lead["positive"]) or missing(emp["positive"]):
+    if lead is None or emp is None or missing(lead["positive"]) or missing(emp["positive"]):
         return " Ledernes svar kan ikke sammenlignes med medarbeidernes fordi en gruppe er prikket."
     more = "oftere" if lead["positive"] > emp["positive"] else "sjeldnere"
     return (f" Ledere svarer {more} positivt enn medarbeidere: {say.pct(lead['positive'])} av lederne og "
@@ -133,7 +134,7 @@ def goal_types_text(say: Say, gt: GoalTypes) -> str:
              else f"på {fmt.number_word(k)} av de {fmt.number_word(len(above))} sidene ved arbeidet vi spurte om")
     pairs = [f"{say.pub_text(f'kvalitative_over_kvantitative_{a}', gt.table.loc[a, 'label'].lower())} "
              f"({say.pct(gt.table.loc[a, 'ql_pos'])} mot {say.pct(gt.table.loc[a, 'qn_pos'])})" for a in known]
-    return (f"I spørreundersøkelsen vurderer de ansatte kvalitative mål mer positivt enn kvantitative {scope}. "
+    return (f"I spørreundersøkelsen vurderer {say.ctx.edition_label} kvalitative mål mer positivt enn kvantitative {scope}. "
             f"Andelen som svarer positivt eller svært positivt, er for kvalitative og kvantitative mål: "
             f"{fmt.listing(pairs)} (@fig-maltyper, @tbl-maltyper).")
 

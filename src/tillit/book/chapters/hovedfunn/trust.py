@@ -47,6 +47,8 @@ def trust_by_unit(ctx: Context, label: str = "fig-tillit-enhet") -> Trust:
     ranking = Ranking.of((sh[4] + sh[5]).reindex([k for k in units if k in sh.index]), units)
     order = ranking.keys + list(ranking.suppressed)
     shown = sh.loc[order].rename(index=units)
+    if not ctx.is_whole:  # an edition: its employees together, and all of NAV's, beneath its units
+        shown = pd.concat([shown, _totals(ctx, emp, label, together=len(shown) > 1)])
     fig = plots.diverging(shown[[1, 2, 3, 4, 5, DK, "n"]].iloc[::-1], cb.scales["grad5"].short, sort=False)
     first = ranking.first()
     alt = (f"Liggende stolper per enhetstype, sortert med størst andel som opplever hindringer i stor eller svært "
@@ -54,9 +56,25 @@ def trust_by_unit(ctx: Context, label: str = "fig-tillit-enhet") -> Trust:
            "Liggende stolper per enhetstype; andelene er prikket.")
     ctx.figure(fig, label, "I hvilken grad mål- og resultatstyringen skaper hindringer for tilliten mellom "
                "medarbeider og bruker, medarbeidere etter enhetstype, sortert etter andelen «i stor» eller "
-               f"«i svært stor grad» ({caption_n(sh['n'].sum(min_count=1))})", alt,
+               f"«i svært stor grad» ({caption_n(sh['n'].sum(min_count=1))})"
+               + ("" if ctx.is_whole else f"; nederst medarbeiderne i hele NAV til sammenligning"),
+               alt,
                data=shown.reset_index(names="enhetstype").rename(columns=str))
     return Trust(low, high, n, ranking, order)
+
+
+def _totals(ctx: Context, emp: pd.DataFrame, label: str, together: bool) -> pd.DataFrame:
+    """All of NAV's employees as one row (and, if the edition has several units, its own
+    together as another), through the gate."""
+    cb = ctx.codebook
+    whole = ctx.survey(whole=True)
+    rows = {}
+    parts = [(f"Alle i {ctx.edition.short}", emp, "utgave")] if together else []
+    for name, frame, part in (*parts, ("Hele NAV", whole[whole["role"] == "medarbeider"], "hele-nav")):
+        counts = tables.distribution(frame, ["trust_hindrance"], cb).set_index("item")
+        rows[name] = ctx.gate.shares(f"{ctx.name}/{label}-{part}", counts[[1, 2, 3, 4, 5, DK]]).values.iloc[0]
+    ctx.gate.write_log()
+    return pd.DataFrame(rows).T
 
 
 def unit_share_text(say: Say, t: Trust, key: str) -> str:
