@@ -108,11 +108,12 @@ class Context:
         return self.edition.staff
 
     def main_book_href(self, page: str = "index.html") -> str:
-        """A link from this edition's book to a page of the main book (outputs/book/)."""
-        import os
+        """A link from this edition's book (outputs/editions/<key>/book/) to a page of the
+        main book (outputs/book/). From the layout, not from output_dir: a notebook runs in a
+        staging folder."""
+        from tillit.stats.editions import EDITIONS_DIR
 
-        main = load_run_params().path("output_dir", self.root) / "book" / page
-        return Path(os.path.relpath(main, self.output_dir / "book")).as_posix()
+        return f"{'../' * (len(Path(EDITIONS_DIR).parts) + 2)}book/{page}"
 
     def among(self, group: str) -> str:
         """A group word placed in the edition: "medarbeiderne" → "medarbeiderne i NKS"."""
@@ -209,7 +210,7 @@ class Context:
             display.show_callout(
                 f"Denne utgaven gjelder {self.edition.title} ({self.edition.describe(self.codebook)}). "
                 "Alle tall er regnet ut for denne delen av NAV; der sammenligningen sier noe, står "
-                "tallene for hele NAV ved siden av.", kind="banner", level="note",
+                "tallene for hele NAV ved siden av.", kind="edition", level="note",
                 title=f"Utgave: {self.edition.title}")
         if not self.data_source:
             return

@@ -44,6 +44,8 @@ FILTER_KEYS = ("unit_type", "line", "role")
 _FILTER_SOURCES = {"unit_type": ("unit_types", "enhetstype"), "line": ("lines", "linje"),
                    "role": ("roles", "rolle")}
 POPULATION = "n"
+#: Where the editions' books go, inside the main output_dir: <output_dir>/editions/<key>/.
+EDITIONS_DIR = "editions"
 
 
 # --------------------------------------------------------------------------------------
