@@ -212,3 +212,28 @@ def test_figures_are_svg_legible_on_a_phone_and_shown_as_tables(built):
                 if not meta.get("csv") and meta.get("number_kind") != "rapport":   # diagrams have no numbers
                     bad.append(f"{where}: figuren har ingen tall å vise som tabell")
     assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_provenance_names_the_source_and_points_at_the_cell_that_made_it(built):
+    out, _ = built
+    bad = []
+    for nb_path in sorted((out / "notebooks").glob("*.ipynb")):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        page = out / "book" / "notebooks" / f"{nb_path.stem}.html"
+        anchors = set(re.findall(r'id="(celle-\d+)"', page.read_text(encoding="utf-8"))) if page.is_file() else None
+        for cell in nb["cells"]:
+            for output in cell.get("outputs", []):
+                meta = output.get("metadata", {}).get("tillit", {})
+                if meta.get("kind") not in ("figure", "table"):
+                    continue
+                prov, where = meta.get("provenance", {}), f"{nb_path.stem}/{meta.get('label')}"
+                if prov.get("cell") != cell.get("execution_count"):
+                    bad.append(f"{where}: kildelinjen sier celle {prov.get('cell')}, cellen er {cell.get('execution_count')}")
+                if not prov.get("source") and not prov.get("report_only"):
+                    bad.append(f"{where}: kildelinjen sier ikke hvilke data tallene kommer fra")
+                if anchors is None:
+                    bad.append(f"{where}: {page.relative_to(out)} finnes ikke (den kjørte notatboken som side)")
+                elif f"celle-{prov.get('cell')}" not in anchors:
+                    bad.append(f"{where}: {page.name} har ikke ankeret celle-{prov.get('cell')}")
+    assert not bad, "\n".join(sorted(set(bad))[:80])

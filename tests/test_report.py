@@ -89,7 +89,8 @@ def test_plots_carry_a_phone_version_with_legible_labels(tmp_path, shown):
     csv = (tmp_path / "tables/n/fig-tel.csv").read_text().splitlines()
     assert csv[0] == ("Enhet,Svært negativt (%),Negativt (%),Verken positivt eller negativt (%),Positivt (%),"
                       "Svært positivt (%),Vet ikke (%),Antall svar (n)")
-    assert csv[1] == "NAV-kontor,10.0,20.0,30.0,20.0,15.0,5.0,100"
+    # Rows in the order the chart draws them (net positive, largest first: NAY, NKS, NAV-kontor).
+    assert csv[1] == "NAY,5.0,10.0,20.0,40.0,20.0,5.0,300" and csv[3].startswith("NAV-kontor,10.0")
     assert "<th scope=\"col\" class=num>Positivt (%)</th>" in meta["html"]
 
 
@@ -240,3 +241,9 @@ def test_notebook_page_anchors_each_code_cell():
                 nbformat.v4.new_code_cell("2 + 2", execution_count=2)]
     page = notebook_page(nb, "04_hovedfunn")
     assert page.index('id="celle-1"') < page.index('id="celle-2"') and "Tilbake til boka" in page
+
+
+def test_caption_counts_are_marked_whatever_the_spaces():
+    html = report.caption_html("Mål og føringer (n = 542 mål/føringer; n\u00a0=\u00a03\u00a0660)", "modell")
+    assert html.count('data-kind="modell"') == 2 and ">542<" in html and ">3\u00a0660<" in html
+    assert report.caption_html("Fakta (n = 5)", "rapport") == "Fakta (n = 5)"

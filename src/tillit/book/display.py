@@ -75,7 +75,7 @@ def inline_html(text: str) -> str:
     return "".join(out)
 
 
-CAPTION_N = re.compile(r"(?<![\w])(n\u00a0?=\u00a0?)(\d[\d\u00a0]*\d|\d)(?![\d,])")
+CAPTION_N = re.compile(r"(?<![\w])(n[\s\u00a0]?=[\s\u00a0]?)(\d{1,3}(?:[\u00a0 ]\d{3})+|\d+)(?![\d,])")
 
 
 def caption_html(caption: str, kind: str | None) -> str:

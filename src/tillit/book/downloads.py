@@ -24,7 +24,7 @@ HEADERS = {
     "hi": "Øvre grense, 95 % KI", "mean": "Gjennomsnitt", "sd": "Standardavvik", "label": "Betegnelse",
     "item": "Spørsmål", "var": "Spørsmål", "row": "Rad", "role": "Rolle", "unit_type": "Enhetstype",
     "line": "Linje", "year": "År", "rank": "Plass", "affects": "Påvirker positivt eller negativt",
-    "positive": "Positivt", "negative": "Negativt", "sender": "Avsender", "steering": "Styrende mål/føringer",
+    "positive": "Positivt eller svært positivt", "negative": "Negativt eller svært negativt", "sender": "Avsender", "steering": "Styrende mål/føringer",
     "all": "Alle mål/føringer", "total": "Alle mål/føringer", "new_share": "Andel «nye» føringer",
     "dont_know": "Vet ikke (antall)", "dimension": "Dimensjon", "category": "Kategori",
     "initiatives": "Initiativ", "goal_type": "Måltype", "aspect": "Side ved arbeidet",
@@ -173,6 +173,14 @@ def reader_frame(df: pd.DataFrame, *, codebook=None, scale_labels: dict | None =
             formats[header] = "text"
         renamed[col] = header
     out = out.rename(columns=renamed)
+    if out.columns.duplicated().any():   # two sources under one header: number the repeats
+        seen: dict[str, int] = {}
+        heads = []
+        for h in out.columns:
+            seen[h] = seen.get(h, 0) + 1
+            heads.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+        formats.update({new: formats[old] for old, new in zip(out.columns, heads) if old != new})
+        out.columns = heads
     return ReaderFrame(out, formats, warnings)
 
 

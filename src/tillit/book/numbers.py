@@ -50,6 +50,9 @@ TITLES = {
 SPOKEN = {"modell": "modelltall"}
 # The page that holds the reproduction ledger (its rows carry id="ledger-<id>").
 LEDGER_PAGE = "app-regnskap.html"
+# Numbers never break inside (white-space: nowrap); a longer text (a published ranking in
+# words, a document title) may.
+LONG = 24
 CLAIM_OPS = ("max", "min", "rank", "top", "order", "gt", "near")
 
 
@@ -71,6 +74,8 @@ def span(text: str, kind: str, *, href: str | None = None, title: str | None = N
         parts.append(f'data-ref="{html.escape(ref, quote=True)}"')
     for key, value in (attrs or {}).items():
         parts.append(f'{key}="{html.escape(str(value), quote=True)}"')
+    if len(str(text)) > LONG:
+        parts.append('data-long="ja"')   # a phrase, not a number: it may wrap on a phone
     inner = html.escape(str(text), quote=False)
     if href:
         inner = f'<a href="{html.escape(href, quote=True)}">{inner}</a>'

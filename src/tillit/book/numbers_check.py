@@ -38,6 +38,10 @@ NAME_WORDS = re.compile(r"\b(?:mål|figur|figurene|tabell|tabellene|kapittel|kap
                         r"leveranse|leveransene|delleveranse|delleveransene|punkt|steg|trinn|versjon|del|"
                         r"stortingsmelding|celle|runde|alternativ|svaralternativ|notat|delrapport|§)\.?\s*(?:nr\.?\s*)?$",
                         re.I)
+# "95 % konfidensintervall": the confidence level is a convention of the method, not a finding.
+CONFIDENCE = re.compile(r"\b95[\u00a0 ]?(?:%|prosent)(?=[\s-]*(?:konfidens|KI\b|intervall|-?nivå|sikker))", re.I)
+# Table columns whose numbers are names (chapter, step, year), not quantities.
+NAME_COLUMNS = {"kap.", "kapittel", "steg", "år", "nr.", "figur", "tabell", "mål"}
 SCALE_ENDS = re.compile(r"\bfra 1\b(.{0,80}?)\btil 5\b", re.S)
 SCALE_SPAN = re.compile(r"(?<![\w,])1\s*[–-]\s*5(?![\w,])")
 PROSE_TAGS = ["p", "li", "dd", "dt", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption"]
@@ -99,6 +103,7 @@ def numbers_in(text: str) -> list[tuple[str, str]]:
     """(number, context) for each quantity in ``text`` that a reader could quote."""
     text = SCALE_ENDS.sub(lambda m: " " + m.group(1) + " ", text)
     text = SCALE_SPAN.sub(" ", text)
+    text = CONFIDENCE.sub(" ", text)
     text = SECTION_RE.sub(" ", text)
     found = []
     for regex in (RANGE_RE, NUMBER_RE):
@@ -140,10 +145,22 @@ def unmarked_cells(soup: BeautifulSoup) -> list[str]:
         if cell.find(class_="tall") or cell.find_parent(class_=list(CHROME)):
             continue
         text = cell.get_text(" ", strip=True)
+        if _column_header(cell).lower() in NAME_COLUMNS:
+            continue
         if text and re.fullmatch(r"[−-]?\d[\d\u00a0 ]*(,\d+)?(\u00a0?%)?", text):
             table = cell.find_parent(id=True)
             out.append(f"«{text}» i tabellen {table.get('id') if table else '?'}")
     return out
+
+
+def _column_header(cell: Tag) -> str:
+    """The header text of a cell's column (its position in the row against the head row)."""
+    table, row = cell.find_parent("table"), cell.find_parent("tr")
+    if table is None or row is None:
+        return ""
+    heads = table.select("thead th")
+    index = row.find_all(["td", "th"]).index(cell)
+    return heads[index].get_text(" ", strip=True) if index < len(heads) else ""
 
 
 def _number(text: str) -> float | None:

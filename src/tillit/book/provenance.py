@@ -46,13 +46,15 @@ def git_commit(root: str) -> str:
 
 
 def current_cell() -> int | None:
-    """The execution count of the running cell (papermill runs cells in order)."""
+    """The execution count of the running cell, as the executed notebook records it (papermill
+    runs cells in order), so ``#celle-<n>`` on the notebook's page is the cell that made it."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
         return None
     shell = get_ipython()
-    return int(shell.execution_count) if shell is not None else None
+    # IPython counts the running cell before it runs it: during cell N the counter reads N + 1.
+    return int(shell.execution_count) - 1 if shell is not None else None
 
 
 # Where the numbers come from, in words a reader understands (the provenance line starts here).
