@@ -122,10 +122,13 @@ def reader_frame(df: pd.DataFrame, *, codebook=None, scale_labels: dict | None =
     for col, mapping in labels.items():
         if col in out.columns and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].astype(object).map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
-    if "item" in out.columns and "var" in out.columns and (out["item"] == out["var"]).all():
-        out = out.drop(columns=["var"])
-    elif "label" in out.columns and "var" in out.columns:
-        out = out.drop(columns=["var"])
+    # A key column that, labelled, repeats the label column says nothing new.
+    for key in ("var", "item"):
+        for other in ("label", "item"):
+            if key != other and key in out.columns and other in out.columns and \
+                    out[key].astype(str).tolist() == out[other].astype(str).tolist():
+                out = out.drop(columns=[key])
+                break
     codes = [c for c in out.columns if CODE_COLUMN.match(c)]
     if codes:
         answer = (_full_labels(scale_labels, codebook) if scale_labels else None) or infer_scale_labels(df, codebook)
