@@ -158,12 +158,15 @@ def competition(ctx: Context, label: str = "fig-konkurranse") -> Competition:
     all_roles = gated_group_shares(ctx, f"{ctx.name}/{label}-alle", df, "competition", HIGH, "unit_type")
     # Leaders only beside all roles: a third role bar per unit would let a reader subtract their way
     # to the small remaining group (tillitsvalgte and verneombud in each unit).
-    by_role = gated_group_shares(ctx, f"{ctx.name}/{label}-ledere", df[df["role"] == "leder"],
-                                 "competition", HIGH, ["unit_type", "role"])
+    leaders_df = df[df["role"] == "leder"]
+    by_role = (gated_group_shares(ctx, f"{ctx.name}/{label}-ledere", leaders_df, "competition", HIGH,
+                                  ["unit_type", "role"]) if len(leaders_df)  # an edition may have none
+               else pd.DataFrame(columns=[*all_roles.columns, "role"]))
     ranking = Ranking.of(all_roles.set_index("unit_type")["share"].reindex(list(units)), units)
     leaders = by_role[by_role["role"] == "leder"].set_index("unit_type")["share"].reindex(list(units))
-    roles = gated_group_shares(ctx, f"{ctx.name}/konkurranse-rolle", df[df["role"].isin(["leder", "medarbeider"])],
-                               "competition", HIGH, "role").set_index("role")["share"]
+    two = df[df["role"].isin(["leder", "medarbeider"])]
+    roles = (gated_group_shares(ctx, f"{ctx.name}/konkurranse-rolle", two, "competition", HIGH, "role")
+             .set_index("role")["share"] if len(two) else pd.Series(dtype=float))
     hue = {"alle": "Alle roller", "leder": "Ledere"}
     plot_df = pd.concat([all_roles.assign(role="alle"), by_role], ignore_index=True)
     plot_df["Enhetstype"] = plot_df["unit_type"].map(units)
