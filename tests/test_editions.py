@@ -444,3 +444,48 @@ def test_table_counts_read_groups_counts_and_suppressed_cells(tmp_path):
     nks = frozenset(c for c in whole if c[0] == "nks")
     ed_counts = E.table_counts(tmp_path / "tables", "nks", nks, CB)
     assert all(c.cells <= nks for c in ed_counts)
+
+
+def test_an_editions_models_drop_what_does_not_vary_and_move_a_missing_reference(tmp_path):
+    from tillit.book.context import Context
+    from tillit.book.models import population_models
+    from tillit.stats.ordinal import OrdinalError
+
+    df = pd.DataFrame({"unit_type": ["nks"] * 6, "role": ["leder"] * 4 + ["tillitsvalgt"] * 2})
+    df["line"] = "arbeid_tjeneste"
+    ctx = Context("x", RunParams(data_dir=str(tmp_path), edition="nks"), REPO)
+    spec = population_models(ctx, df)
+    trust = spec.get("trust")
+    assert "unit_type" not in trust.categorical and trust.categorical["role"] == "leder"
+    assert spec.get("goal_types").categorical["goal_type"] == "kvantitativ"  # not a population column
+    whole = Context("x", RunParams(data_dir=str(tmp_path)), REPO)
+    assert population_models(whole, df).get("trust").categorical == {"role": "medarbeider", "unit_type": "nav_kontor"}
+    with pytest.raises(OrdinalError, match="ingen forklaringsvariabel varierer"):
+        population_models(ctx, df.assign(role="leder"))
+
+
+def test_numbers_in_an_edition_are_computed_not_published():
+    from tillit.book.numbers import Numbers
+
+    target = next(iter(Numbers(synthetic=True, root=REPO).targets))
+    shown = Numbers(synthetic=True, root=REPO, whole=False).pub(target, 12.3456)
+    assert 'data-kind="modell"' in shown and "ledger-" not in shown
+    assert 'data-kind="publisert"' in Numbers(synthetic=True, root=REPO).pub(target, "tekst")
+
+
+def test_the_context_words_and_links_for_an_edition(tmp_path):
+    from tillit.book.context import Context
+
+    nks = Context("x", RunParams(data_dir=str(tmp_path), edition="nks"), REPO)
+    assert nks.among("medarbeiderne") == "medarbeiderne i NKS"
+    assert nks.main_book_href("app-regnskap.html") == "../../../book/app-regnskap.html"
+    leaders = Context("x", RunParams(data_dir=str(tmp_path), edition="ledere"), REPO)
+    assert leaders.among("medarbeiderne") == "medarbeiderne"
+    whole = Context("x", RunParams(data_dir=str(tmp_path)), REPO)
+    assert whole.among("medarbeiderne") == "medarbeiderne"
+    df = pd.DataFrame({"unit_type": ["nks"] * 7 + ["nav_kontor"] * 6, "role": ["leder"] * 7 + ["medarbeider"] * 6})
+    df["line"] = "arbeid_tjeneste"
+    df.to_parquet(tmp_path / "survey_2023.parquet")
+    assert nks.reaches(roles=["leder"]) and not nks.reaches(roles=["medarbeider"])
+    assert not nks.reaches("steer_municipal")  # asked of leaders at NAV offices only
+    assert whole.reaches("steer_municipal") is False and whole.reaches(roles=["medarbeider"])

@@ -32,7 +32,7 @@ def population_models(ctx: Context, df: pd.DataFrame):
     for name, m in spec.models.items():
         cats = {}
         for var, ref in m.categorical.items():
-            if var not in ("role", "unit_type", "line"):
+            if var not in ("role", "unit_type", "line") or var not in df.columns:
                 cats[var] = ref
                 continue
             present = df[var].astype("object").value_counts()
