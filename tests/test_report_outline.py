@@ -171,17 +171,54 @@ def outline_problems(found: list[Heading]) -> list[str]:
             break
     pos = 0
     for e in entries:  # unnumbered ones: present, unnumbered, in order
-        if e["n"]:
-            pos = next((k for k in range(pos, len(found)) if found[k].number == e["n"]), pos)
+        same = [k for k in range(pos, len(found)) if norm(found[k].title) == norm(e["title"])]
+        if e["n"]:  # keep our place: the heading with this title (or, failing that, this number)
+            pos = next(iter(same), next((k for k in range(pos, len(found)) if found[k].number == e["n"]), pos))
             continue
-        k = next((k for k in range(pos, len(found)) if norm(found[k].title) == norm(e["title"])), None)
-        if k is None:
-            problems.append(f"mangler den unummererte overskriften «{e['title']}» (etter {found[pos].number})")
-        elif found[k].number is not None:
-            problems.append(f"{found[k].where}: «{e['title']}» skal være unummerert, men har {found[k].number}")
+        plain = [k for k in same if found[k].number is None and found[k].level == level_of(e)]
+        if plain:
+            pos = plain[0]
+        elif same:
+            h = found[same[0]]
+            problems.append(f"{h.where}: «{e['title']}» skal være unummerert på nivå {level_of(e)}, men har "
+                            f"{h.number or 'nivå ' + str(h.level)}")
         else:
-            pos = k
+            problems.append(f"mangler den unummererte overskriften «{e['title']}»")
     return problems
+
+
+def _perfect() -> list[Heading]:
+    return [Heading(level_of(e), e["n"], e["title"], None, "bok") for e in outline()]
+
+
+def test_the_check_accepts_the_outline_and_catches_each_kind_of_fault():
+    assert outline_problems(_perfect()) == []
+    # A compendium heading without .unnumbered after 3.2.1.1 shifts 3.2.1.2 and 3.2.1.3 by one.
+    shifted = []
+    for h in _perfect():
+        shifted.append(Heading(h.level, _bump(h.number), h.title, None, "bok"))
+        if h.number == "3.2.1.1":
+            shifted.append(Heading(4, "3.2.1.2", "Et tillegg uten .unnumbered", None, "bok"))
+    assert any("3.2.1.2" in p for p in outline_problems(shifted))
+    unnumbered = [Heading(h.level, "1.1" if h.title == "Prosess" else h.number, h.title, None, "bok")
+                  for h in _perfect()]
+    assert any("Prosess" in p for p in outline_problems(unnumbered))
+    missing = [h for h in _perfect() if h.title != "Veien videre"]
+    assert any("Veien videre" in p for p in outline_problems(missing))
+    renamed = [Heading(h.level, h.number, "Hovedfunn i boka" if h.number == "4.2" else h.title, None, "bok")
+               for h in _perfect()]
+    assert any("4.2" in p for p in outline_problems(renamed))
+    # typography does not matter
+    assert norm("Prosjekt \"Økt kompetanse\"") == norm("prosjekt «Økt kompetanse»")
+    assert norm("FOU-plan 2021-2025") == norm("FoU-plan 2021–2025")
+
+
+def _bump(number: str | None) -> str | None:
+    """The next number at the same level (3.2.1.1 → 3.2.1.2): the shift an extra heading causes."""
+    if number not in ("3.2.1.2", "3.2.1.3"):
+        return number
+    head, last = number.rsplit(".", 1)
+    return f"{head}.{int(last) + 1}"
 
 
 def test_notebook_headings_carry_no_typed_numbers():
@@ -264,8 +301,9 @@ def _rendered_headings(book: Path) -> list[Heading]:
             if number:
                 text = text.replace(number, "", 1).strip()
             else:
-                m = re.match(r"^(?:Vedlegg\s+)?(\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)(?:\s*[–-])?\s+(.+)$", text)
-                if m and (NUMBER_RE.match(m.group(1)) or text.startswith("Vedlegg")):
+                m = re.match(r"^(?:(?:Tillegg|Vedlegg)\s+)?(\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)(?:\s*[–—-])?\s+(.+)$",
+                             text)
+                if m and (NUMBER_RE.match(m.group(1)) or text.startswith(("Tillegg", "Vedlegg"))):
                     number, text = m.group(1), m.group(2)
             found.append(Heading(int(tag.name[1]), number or None, text.strip(" –-"),
                                  tag.get("id"), f"{book.name}/{page}"))
