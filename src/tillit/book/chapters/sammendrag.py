@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tillit import fmt
 from tillit.book.context import Context
-from tillit.book.chapters.shared import FactorResult, fact_text, factor_overview
+from tillit.book.chapters.shared import FactorResult, fact_text, factor_figure, factor_ranking
 
 
 def goals_list(ctx: Context, *, bold: bool = False) -> str:
@@ -41,13 +41,18 @@ class FactorSummary:
 
 
 def factor_summary(ctx: Context, label: str = "fig-faktorer-sammendrag") -> FactorSummary:
-    """Draw the factor chart (the report's Figur 1) and compute what the summary says of it."""
-    res = factor_overview(ctx, label=label, show_table=False, order="rank")
+    """What the summary says of the factors (computed; the chart is drawn by `factor_chart`)."""
+    res = factor_ranking(ctx, label)
     by_pos = res.ranked.sort_values("positive", ascending=False).iloc[0]
     return FactorSummary(result=res, top_positive=str(by_pos["label"]),
                          top_positive_share=float(by_pos["positive"]),
                          is_kompetanse=by_pos["item"] == "f_kompetanse",
                          mor_rank=int(res.row("f_mor")["rank"]), total=len(res.ranked))
+
+
+def factor_chart(ctx: Context, s: FactorSummary, label: str = "fig-faktorer-sammendrag") -> None:
+    """The report's Figur 1: the factors in the order of the ranking the prose cites."""
+    factor_figure(ctx, s.result, label, order="rank")
 
 
 def factor_prose(ctx: Context, s: FactorSummary, label: str = "fig-faktorer-sammendrag") -> str:

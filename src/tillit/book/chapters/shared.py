@@ -87,6 +87,7 @@ class FactorResult:
     ranked: pd.DataFrame            # one row per factor: item, label, shares, affects, net, rank
     n: int
     by_item: dict = field(default_factory=dict)
+    shares: pd.DataFrame | None = None   # gated shares per factor (index = label)
 
     def row(self, item: str) -> pd.Series:
         return self.ranked.set_index("item").loc[item]
@@ -96,36 +97,44 @@ ORDERS = {"rank": "etter hvor mange som sier at forholdet påvirker handlingsrom
           "net": "etter nettoeffekt (andel positivt minus andel negativt)"}
 
 
-def factor_overview(ctx: Context, label: str = "fig-faktorer", show_table: bool = True,
-                    table_label: str = "tbl-faktorer", order: str = "rank") -> FactorResult:
-    """The 13 factors as diverging bars, "Vet ikke" apart, + a ranking table.
-
-    `order="rank"` draws the factors in the order of the ranking the text cites (the share
-    who say a factor affects handlingsrom at all, rank 1 at the top), so chart, table and prose
-    agree; `order="net"` sorts by net effect instead. The caption says which.
-    """
-    if order not in ORDERS:
-        raise ValueError(f"ukjent rekkefølge {order!r}; forventet en av {sorted(ORDERS)}")
+def factor_ranking(ctx: Context, label: str = "fig-faktorer") -> FactorResult:
+    """The 13 factors' shares (through the disclosure gate) and their ranking, not yet drawn."""
     cb = ctx.codebook
     counts = tables.distribution(ctx.survey(), cb.factors, cb)
     sh = gated_shares(ctx, f"{ctx.name}/{label}", counts.assign(label=counts["label"]), "label")
     sh = sh.join(counts.set_index("label")[["item"]])
-    n_all = int(counts["n"].max())
     ranked = tables.rank_factors(sh.reset_index(), affects_codes())
+    return FactorResult(ranked=ranked, n=int(counts["n"].max()), shares=sh)
+
+
+def factor_figure(ctx: Context, res: FactorResult, label: str = "fig-faktorer", order: str = "rank") -> None:
+    """Diverging bars of the factors, "Vet ikke" apart. `order="rank"` draws them in the order
+    of the ranking the text cites (rank 1 at the top), so chart, table and prose agree;
+    `order="net"` sorts by net effect. The caption says which."""
+    if order not in ORDERS:
+        raise ValueError(f"ukjent rekkefølge {order!r}; forventet en av {sorted(ORDERS)}")
+    sh, ranked = res.shares, res.ranked
     plot_df = sh[[1, 2, 3, 4, 5, DK, "n"]]
     if order == "rank":  # the first row is drawn at the bottom: rank 1 last
         plot_df = plot_df.loc[list(ranked["label"])[::-1]]
-    fig = plots.diverging(plot_df, cb.scales["effekt5"].short, sort=order == "net")
+    fig = plots.diverging(plot_df, ctx.codebook.scales["effekt5"].short, sort=order == "net")
     top = ranked.iloc[0]
     alt = (f"Liggende stolper for {len(ranked)} forhold som påvirker handlingsrommet, ordnet {ORDERS[order]}. "
            f"{top['label']} påvirker flest ({fmt.pct(top['affects'])} svarer positivt eller "
            f"negativt). Andelen som svarer Vet ikke vises i et eget felt til høyre.")
     ctx.figure(fig, label, f"Hvordan {fmt.number_word(len(ranked))} forhold påvirker handlingsrommet, "
-               f"andel av alle svar, ordnet {ORDERS[order]} ({caption_n(n_all)})", alt,
+               f"andel av alle svar, ordnet {ORDERS[order]} ({caption_n(res.n)})", alt,
                data=sh.reset_index()[["label", 1, 2, 3, 4, 5, DK, "n"]].rename(columns=str))
+
+
+def factor_overview(ctx: Context, label: str = "fig-faktorer", show_table: bool = True,
+                    table_label: str = "tbl-faktorer", order: str = "rank") -> FactorResult:
+    """The factor chart and (optionally) the ranking table: the report's Figur 1, 7 and 8."""
+    res = factor_ranking(ctx, label)
+    factor_figure(ctx, res, label, order)
     if show_table:
-        _factor_table(ctx, ranked, table_label, n_all)
-    return FactorResult(ranked=ranked, n=n_all)
+        _factor_table(ctx, res.ranked, table_label, res.n)
+    return res
 
 
 def _factor_table(ctx: Context, ranked: pd.DataFrame, label: str, n_all: int) -> None:
