@@ -63,8 +63,8 @@ def factor_prose(ctx: Context, s: FactorSummary, label: str = "fig-faktorer-samm
     return (
         "Spørreundersøkelsen kartla hvilke forhold som påvirker handlingsrommet til alle ansatte. "
         f"Blant forholdene som tydelig trekker i positiv retning, ligger {top} på topp: {share} "
-        "svarer at dette påvirker handlingsrommet deres positivt. Analysene viser samtidig at NAV "
-        "mangler gode rammebetingelser og strukturer for å utvikle kompetansen. Mål- og "
+        "svarer at dette påvirker handlingsrommet deres positivt. Analysene viser samtidig at NAV ikke "
+        "har gode nok rammer og strukturer for å utvikle kompetansen. Mål- og "
         "resultatstyringen havner noe lenger ned på listen over forhold som påvirker handlingsrommet, "
         f"som nummer {n.pub('faktorer_mor_nr7', f'{s.mor_rank} av {s.total}')} (@{label}). "
         "Listen rangerer forholdene etter hvor mange som sier at de påvirker handlingsrommet i det "
