@@ -108,6 +108,13 @@ def test_findings_per_goal_match_the_reports_overview():
             assert " ".join(f["title"].split()[:5]) in text
 
 
+def test_summary_findings_rest_on_existing_targets():
+    published = yaml.safe_load((repo_root() / "params" / "published.yml").read_text(encoding="utf-8"))
+    ids = {t["id"] for t in published["targets"]}
+    named = [t for items in REPORT["summary_findings"].values() for f in items for t in f.get("targets", [])]
+    assert named and set(named) <= ids, sorted(set(named) - ids)
+
+
 def test_figure_map_names_every_report_figure_once():
     figs = REPORT["figures"]
     assert [f["number"] for f in figs] == list(range(1, 10))

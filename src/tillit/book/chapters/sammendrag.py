@@ -20,12 +20,24 @@ def goals_list(ctx: Context, *, bold: bool = False) -> str:
 
 
 def findings_markdown(ctx: Context) -> str:
-    """The summary's main findings, goal by goal: a lead line per goal and its points."""
+    """The summary's main findings, goal by goal: a lead line per goal and its points. A finding
+    that rests on published numbers links to them in the ledger and says whether the data
+    reproduce it (computed here, so the text never asserts what the data do not show)."""
+    from tillit.stats import ledger
+
     goals = ctx.num.fact_value("goals")
+    findings = ctx.num.fact_value("summary_findings")
+    needed = [t for items in findings.values() for f in items for t in f.get("targets", [])]
+    verdict = ledger.compute_ledger(ctx.data_dir).set_index("id")["ok"] if needed else None
     blocks = []
-    for k, items in ctx.num.fact_value("summary_findings").items():
+    for k, items in findings.items():
         lines = [f"**Mål {k} – {goals[k]['short'].lower()}.** {fact_text(ctx, f'goals.{k}.text')}", ""]
-        lines += [f"- {fact_text(ctx, f'summary_findings.{k}.{i}.text')}." for i, _ in enumerate(items)]
+        for i, f in enumerate(items):
+            check = ""
+            if f.get("targets"):
+                ok = bool(verdict.reindex(f["targets"]).fillna(False).astype(bool).all())
+                check = f" ({ctx.num.pub(f['targets'][0], 'gjenskapt' if ok else 'ikke gjenskapt i disse dataene')})"
+            lines.append(f"- {fact_text(ctx, f'summary_findings.{k}.{i}.text')}{check}.")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
