@@ -343,3 +343,55 @@ def test_fallback_book_has_the_reports_outline(built):
 def test_quarto_book_has_the_reports_outline(built):
     root, env = built
     _check_rendered(_render(root, env, "quarto"))
+
+
+# --- how much of the report the front chapters carry ---------------------------------------------
+WORD_RE = re.compile(r"[\wÆØÅæøå]+(?:[-’'][\wÆØÅæøå]+)*")
+FRONT = {"1": "01_sammendrag", "2": "02_innledning", "3": "03_kunnskapsgrunnlag", "5": "05_videre_arbeid"}
+
+
+def report_words() -> dict[str, int]:
+    """Words per chapter of the report's text, tables (tab-separated lines) and figure captions
+    left out, headings kept."""
+    lines = REPORT_TEXT.read_text(encoding="utf-8").splitlines()
+    starts = {}
+    for k in "123456":
+        title = next(e["title"] for e in outline() if e["n"] == k)
+        starts[k] = next(i for i, line in enumerate(lines) if i > 40 and line.strip() == f"{k}. {title}")
+    order = sorted(starts, key=starts.get)
+    out = {}
+    for j, k in enumerate(order):
+        end = starts[order[j + 1]] if j + 1 < len(order) else len(lines)
+        body = [line for line in lines[starts[k]:end] if "\t" not in line and not re.match(r"^Figur \d", line.strip())]
+        out[k] = sum(len(WORD_RE.findall(line)) for line in body)
+    return out
+
+
+def book_words(nb_path: Path) -> int:
+    """Words of prose in an executed notebook: Markdown cells and prose outputs; headings, pipe
+    tables, figures, tables and the banner left out."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    texts = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            texts.append("".join(cell["source"]))
+        for out in cell.get("outputs", []):
+            if not (out.get("metadata") or {}).get("tillit"):
+                texts.append("".join((out.get("data") or {}).get("text/markdown", "")))
+    words = 0
+    for line in "\n".join(texts).splitlines():
+        s = line.strip()
+        if s.startswith(("#", "|", ": ")):
+            continue
+        words += len(WORD_RE.findall(re.sub(r"<[^>]+>", " ", s)))
+    return words
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REPORT_TEXT.is_file(), reason="rapportteksten finnes ikke på denne maskinen")
+def test_front_chapters_carry_at_least_the_reports_words(built):
+    root, _ = built
+    want = report_words()
+    short = {k: (book_words(root / "outputs" / "notebooks" / f"{nb}.ipynb"), want[k])
+             for k, nb in FRONT.items()}
+    assert all(have >= need for have, need in short.values()), f"(boka, rapporten) per kapittel: {short}"
