@@ -65,11 +65,24 @@ def test_setup_cell_follows_the_parameters_and_is_tagged(name):
     assert "setup" in code[1].get("metadata", {}).get("tags", []), f"{name}: andre kodecelle skal være merket 'setup'"
 
 
+def _strings(code: str) -> str:
+    """The string literals of a code cell (what ctx.prose can show), without its comments."""
+    import io
+    import tokenize
+
+    kinds = {tokenize.STRING} | ({tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
+    try:
+        return "\n".join(t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type in kinds)
+    except (tokenize.TokenError, SyntaxError):
+        return code
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_reader_text_holds_no_developer_material(name):
     """Text a reader sees (Markdown cells and the prose code cells write) names no folders,
     files or tools of the compendium; the parameters cell is for researchers and is left out."""
     cells = [c for c in _nb(name)["cells"] if "parameters" not in c.get("metadata", {}).get("tags", [])]
-    text = "\n".join("".join(c["source"]) for c in cells)
+    text = "\n".join("".join(c["source"]) if c["cell_type"] == "markdown" else _strings("".join(c["source"]))
+                     for c in cells)
     found = re.findall(r"data/(?:raw|processed)|params/\w+\.yml|outputs/|SHA-256|nbconvert|papermill", text)
     assert not found, f"{name}: utviklerstoff i lesertekst: {sorted(set(found))}"
