@@ -280,7 +280,8 @@ def goals_figure(ctx, label: str = "fig-mal") -> pd.DataFrame:
     alt = (f"Diagram: formålet med reformen øverst, og under det de {fmt.number_word(len(goals))} målene. "
            + " ".join(f"Mål {k}: {g['text']}" for k, g in goals.items()))
     ctx.figure(draw_goals(goals, r["purpose_parties"]), label,
-               "Mål for tillitsreformen i NAV: formålet og målene som mandatet konkretiserer det i", alt, data=data)
+               "Mål for tillitsreformen i NAV: formålet og målene som mandatet konkretiserer det i", alt,
+               data=data, source="report")
     return data
 
 
@@ -301,7 +302,7 @@ def approach_figure(ctx, label: str = "fig-tilnaerming") -> pd.DataFrame:
                "egen figur. Diagrammet viser derfor temaene som ubenevnte felt.")
     alt = ("Flytdiagram: den partssammensatte arbeidsgruppen, målene for reformen, "
            f"{themes} hovedtema som ikke er navngitt i teksten, og de to leveransene.")
-    ctx.figure(fig, label, caption, alt, data=data)
+    ctx.figure(fig, label, caption, alt, data=data, source="report")
     return data
 
 
@@ -317,7 +318,7 @@ def timeline_figure(ctx, label: str = "fig-fremdrift") -> pd.DataFrame:
                "ikke tegnet inn, og tidspunktene står ikke i tidsskala.")
     alt = ("Fasene " + fmt.listing([p["name"].lower() for p in r["phases"]]) + " i rekkefølge. Deretter "
            "tidspunktene teksten nevner: " + "; ".join(f"{e['when']}: {e['what']}" for e in timeline) + ".")
-    ctx.figure(fig, label, caption, alt, data=data)
+    ctx.figure(fig, label, caption, alt, data=data, source="report")
     return data
 
 
@@ -329,7 +330,7 @@ def activities_figure(ctx, label: str = "fig-aktiviteter") -> pd.DataFrame:
     caption = ("Hovedaktiviteter i innsiktsarbeidet, slik sammendraget og kapittel tre beskriver dem. "
                "Rapportens egen figur er ikke beskrevet i teksten; oppsettet her er kompendiets.")
     alt = "Kort for hver aktivitet i innsiktsarbeidet: " + "; ".join(f"{a['name']} ({a['what']})" for a in acts) + "."
-    ctx.figure(draw_activities(acts), label, caption, alt, data=data)
+    ctx.figure(draw_activities(acts), label, caption, alt, data=data, source="report")
     return data
 
 
@@ -347,7 +348,7 @@ def main_findings_figure(ctx, label: str = "fig-hovedfunn", summaries: bool = Fa
     caption = "Hovedfunn etter kartleggingsarbeidet, ordnet etter målene for reformen"
     alt = ("Liste over hovedfunnene for hvert mål. "
            + " ".join(f"Mål {k}: " + "; ".join(f["title"] for f in items) + "." for k, items in findings.items()))
-    ctx.figure(fig, label, caption, alt, data=data)
+    ctx.figure(fig, label, caption, alt, data=data, source="report")
     return data
 
 
@@ -365,5 +366,5 @@ def delivery2_figure(ctx, label: str = "fig-prosess-leveranse2") -> pd.DataFrame
                "og hva som videreføres etter den.")
     alt = ("Flyt fra grunnlaget (" + "; ".join(i["what"] for i in d2["inputs"]) + ") til leveranse 2 ("
            + "; ".join(d2["outputs"]) + ") og videre (" + "; ".join(d2["after"]) + ").")
-    ctx.figure(fig, label, caption, alt, data=data)
+    ctx.figure(fig, label, caption, alt, data=data, source="report")
     return data

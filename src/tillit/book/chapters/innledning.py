@@ -70,8 +70,8 @@ def working_group_table(ctx: Context, label: str = "tbl-arbeidsgruppe") -> pd.Da
                          zip(df["organisation"], df.get("role", pd.Series([None] * len(df))))],
         "Representant": df["name"],
     })
-    ctx.table(disp, label, "Den partssammensatte arbeidsgruppen: representantene etter part og organisasjon "
-              "(kilde: Delrapport 1)", csv_df=disp)
+    ctx.table(disp, label, "Den partssammensatte arbeidsgruppen: representantene etter part og organisasjon",
+              csv_df=disp, source="report")
     return disp
 
 

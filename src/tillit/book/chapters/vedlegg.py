@@ -132,26 +132,6 @@ def data_method_prose(ctx: Context) -> str:
     )
 
 
-def number_kinds_prose(ctx: Context) -> str:
-    """What the three marks on numbers mean (explained once here, and in the banner)."""
-    n = ctx.num
-    example_pub = n.pub("antall_respondenter", fmt.num(len(ctx.survey())))
-    example_fact = n.fact("interviews.deep")
-    model_word = ("er merket som modelltall, fordi de bare finnes i den syntetiske tvillingen og ikke er "
-                  "NAVs tall" if ctx.is_synthetic else "er regnet ut fra de reelle dataene og bærer ingen "
-                  "særskilt merking")
-    return (
-        "Hvert tall i boka bærer merket for hva slags tall det er. Et **publisert** tall står i Delrapport 1 "
-        "og er regnet ut på nytt fra dataene, med rapportens presisjon; det lenker til sin rad i "
-        f"reproduksjonsregnskapet, for eksempel antallet som svarte på undersøkelsen, {example_pub}. Et "
-        "**faktum fra rapporten** er et tall rapporten oppgir som ikke kommer fra spørreundersøkelsen, for "
-        f"eksempel at det ble holdt {example_fact} dybdeintervjuer; slike tall står i kompendiets liste over "
-        "rapportfakta og blir aldri skrevet inn for hånd i teksten. Tall som er **beregnet, men ikke "
-        f"publisert** – andeler for grupper rapporten ikke omtaler, gjennomsnitt og modellestimater – {model_word}. "
-        "Hold markøren over et tall (eller trykk på det) for å se hva slags tall det er."
-    )
-
-
 def disclosure_prose(ctx: Context) -> str:
     """The disclosure rule as a reader needs it (the audit result is added by its owner)."""
     n = ctx.num
@@ -197,8 +177,8 @@ def codebook_table(ctx: Context, label: str = "tbl-kodebok") -> pd.DataFrame:
                      "Vet ikke": str(scale.dont_know_code), "Stilt til": asked,
                      "Publiserte tall (kap.)": ", ".join(sorted(set(uses.get(name, [])))) or "–"})
     disp = pd.DataFrame(rows)
-    ctx.table(disp, label, f"Kodeboken: de {fmt.num(len(disp))} spørsmålene i undersøkelsen 2023, skala, "
-              "kode for «Vet ikke» og hvilke publiserte tall de inngår i")
+    ctx.table(disp, label, f"Kodeboken: de {ctx.num.count(len(disp))} spørsmålene i undersøkelsen "
+              f"{ctx.num.fact('survey.year')}, skala, kode for «Vet ikke» og hvilke publiserte tall de inngår i")
     return disp
 
 
