@@ -8,8 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scipy import stats
+
 from tillit import fmt
 from tillit.book.context import Context
+from tillit.stats import ordinal
+from tillit.stats.ordinal.design import codebook_or_none, level_label
 
 
 @dataclass
@@ -21,8 +25,6 @@ class ModelSet:
 
 def fit_models(ctx: Context, names: tuple[str, ...] = ("trust", "mor_effect", "goal_types")) -> ModelSet:
     """Fit the chapter's main models, their likelihood-ratio comparisons and Brant tests."""
-    from tillit.stats import ordinal
-
     spec = ordinal.load_models()
     df = ctx.survey()
     fits, lr, brant = {}, {}, {}
@@ -54,10 +56,8 @@ def _check_levels(ctx: Context, fit) -> None:
 
 
 def model_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.DataFrame:
-    from tillit.stats import ordinal
-
     fit = models.fits[name]
-    table = ordinal.odds_ratio_table(fit, formatted=True)
+    table = reader_table(fit)
     raw = ordinal.odds_ratio_table(fit)
     s = fit.summary_stats()
     conv = "konvergert" if s["konvergert"] else "IKKE konvergert"
@@ -73,14 +73,12 @@ def model_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.Dat
 def model_prediction_figure(ctx: Context, models: ModelSet, name: str, by: str, label: str):
     import matplotlib.pyplot as plt
 
-    from tillit.stats import ordinal
-
     fit = models.fits[name]
     pp = ordinal.predicted_probabilities(fit, by)
     scale = ctx.codebook.scale_of(by)
     pp["etikett"] = pp["nivå"].map(lambda v: scale.short.get(int(v), str(v)) if str(v).isdigit() else str(v))
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    ordinal.plot_predicted_probabilities(pp, ax=ax)
+    plot_predicted_probabilities(pp, ax=ax)
     ax.legend(title=ctx.codebook.items[by].raw, frameon=False, fontsize="small", loc="upper right")
     fig.tight_layout()
     first, last = pp["etikett"].iloc[0], pp["etikett"].iloc[-1]
@@ -97,9 +95,7 @@ def model_prediction_figure(ctx: Context, models: ModelSet, name: str, by: str, 
 
 
 def model_prose(models: ModelSet, name: str) -> str:
-    from tillit.stats import ordinal
-
-    return ordinal.describe(models.fits[name], models.brant.get(name), models.lr.get(name))
+    return describe(models.fits[name], models.brant.get(name), models.lr.get(name))
 
 
 def goal_model_section(ctx: Context, models: ModelSet) -> None:
@@ -121,8 +117,6 @@ def goal_model_section(ctx: Context, models: ModelSet) -> None:
 
 
 def ordinal_method_prose(ctx: Context) -> str:
-    from tillit.stats import ordinal
-
     spec = ordinal.load_models()
     df = ctx.survey()
     main = ordinal.fit_model("trust", df)
@@ -147,3 +141,159 @@ def ordinal_method_prose(ctx: Context) -> str:
         "konkurranse og tillitshindringer kan begge påvirkes av en tredje faktor, og svarene er selvrapporterte. "
         "Modellen antar at avstanden mellom svarkategoriene er lik for alle grupper (via felles terskler)."
     )
+
+
+def reader_table(fit, level: float = 0.95, decimals: int = 2) -> pd.DataFrame:
+    """The reader's coefficient table: Norwegian labels, "1,23 (1,10–1,38)", p, a note for
+    levels resting on few clusters, then the cut-points."""
+    from tillit.stats import ordinal
+
+    d = fit.design
+    table = ordinal.odds_ratio_table(fit, level)
+    zc = stats.norm.ppf(0.5 + level / 2)
+    head = "Oddsforhold (95 % KI)" if fit.link == "logit" else "Probit-koeffisient (95 % KI)"
+    out = []
+    for _, r in table.iterrows():
+        if r["del"] == "koeffisient":
+            val = (format_or(r["or"], r["or_lav"], r["or_hoy"], decimals) if fit.link == "logit"
+                   else fmt.estimate_ci(r["estimat"], r["estimat"] - zc * r["se"], r["estimat"] + zc * r["se"], decimals))
+            few = (r["klynger"] is not None and not pd.isna(r["klynger"])
+                   and r["variabel"] in d.references and r["klynger"] < ordinal.FEW_CLUSTERS)
+            out.append({"Variabel": r["etikett"], "Referanse": "" if pd.isna(r["referanse"]) else r["referanse"], head: val,
+                        "p": format_p(r["p"]),
+                        "Merknad": f"bare {int(r['klynger'])} klynger: usikker standardfeil" if few else ""})
+        else:
+            out.append({"Variabel": f"Terskel {r['etikett']}", "Referanse": "",
+                        head: fmt.estimate_ci(r["estimat"], r["or_lav"], r["or_hoy"], decimals), "p": "",
+                        "Merknad": ""})
+    return pd.DataFrame(out)
+
+
+def format_or(or_: float, lo: float, hi: float, decimals: int = 2) -> str:
+    """1.2345, 1.1, 1.38 → '1,23 (1,10–1,38)'."""
+    return fmt.estimate_ci(or_, lo, hi, decimals)
+
+
+def format_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "< 0,001"
+    return fmt.num(p, 3)
+
+
+def plot_predicted_probabilities(pp: pd.DataFrame, *, title: str | None = None, ax=None):
+    """Dot-and-interval figure of :func:`predicted_probabilities`: one panel, answers on the
+    x-axis, one colour per group, 95 % intervals as bars; Norwegian percent ticks."""
+    import matplotlib.pyplot as plt
+
+    from tillit.book.plots import QUALITATIVE as colors
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2))
+    groups = list(dict.fromkeys(pp["etikett"]))
+    answers = list(dict.fromkeys(pp["svar"]))
+    width = 0.8 / max(1, len(groups))
+    for g_i, g in enumerate(groups):
+        sub = pp[pp["etikett"] == g].set_index("svar").loc[answers]
+        x = np.arange(len(answers)) - 0.4 + width * (g_i + 0.5)
+        y = sub["sannsynlighet"].to_numpy()
+        err = np.vstack([y - sub["ki_lav"].to_numpy(), sub["ki_hoy"].to_numpy() - y])
+        ax.errorbar(x, y, yerr=err, fmt="o", capsize=3, label=str(g),
+                    color=colors[g_i % len(colors)])
+    ax.set_xticks(np.arange(len(answers)), answers, rotation=0)
+    ax.yaxis.set_major_formatter(fmt.percent_formatter())
+    ax.set_ylabel("Predikert andel")
+    ax.set_ylim(0, min(1.0, float(pp["ki_hoy"].max()) * 1.1 + 0.02))
+    ax.legend(title=None, frameon=False, fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _share_change(or_: float) -> str:
+    pct = (or_ - 1.0) * 100
+    if round(abs(pct)) < 1:
+        return "omtrent like høy"
+    word = "høyere" if pct > 0 else "lavere"
+    return f"{fmt.num(abs(pct), 0)}{fmt.NBSP}% {word}"
+
+
+def _p_text(p: float) -> str:
+    return f"p {format_p(p)}" if p < 0.001 else f"p = {format_p(p)}"
+
+
+def describe(fit, brant=None, lrt=None,
+             alpha: float = 0.05) -> str:
+    """A short Norwegian reading of the model, every number computed from the fit.
+
+    Numeric predictors: the odds ratio per step; categorical predictors: the joint Wald test
+    and the levels furthest above and below the reference.
+    """
+    d = fit.design
+    tab = ordinal.odds_ratio_table(fit)
+    coef = tab[tab["del"] == "koeffisient"].set_index("kolonne")
+    dk_out = int(d.counts.loc[d.counts["rolle"] == "utfall", "vet_ikke"].sum())
+    parts = [
+        f"Modellen «{d.spec.label}» bygger på {fmt.num(d.n_used)} {d.unit}"
+        + (f" ({fmt.num(d.n_dropped)} utelatt på grunn av «Vet ikke» eller manglende svar, "
+           f"herav {fmt.num(dk_out)} «Vet ikke» på utfallet)" if d.n_dropped else "") + "."
+    ]
+    pct = f"95{fmt.NBSP}%"
+    clear, unclear = [], []
+    for var, cols in d.terms.items():
+        if var not in d.references:
+            r = coef.loc[cols[0]]
+            if fit.link == "logit":
+                txt = (f"ett trinn høyere på «{r['etikett']}» henger sammen med {_share_change(r['or'])} odds "
+                       f"for et høyere svar (OR {fmt.num(r['or'], 2)}; {pct} KI {fmt.interval(r['or_lav'], r['or_hoy'], 2)})")
+            else:
+                txt = (f"ett trinn høyere på «{r['etikett']}» flytter svarene "
+                       f"{'opp' if r['estimat'] > 0 else 'ned'} (probit-koeffisient {fmt.signed(r['estimat'], 2)})")
+            (clear if r["p"] < alpha else unclear).append(txt)
+            continue
+        w = ordinal.wald_term(fit, var)
+        sub = coef.loc[cols]
+        hi, lo = sub["estimat"].idxmax(), sub["estimat"].idxmin()
+        ref_label = level_label(codebook_or_none(), var, d.references[var])
+        name = d.term_labels.get(var, var).lower()
+        txt = f"{name} ({_p_text(w['p'])} samlet)"
+        if w["p"] < alpha and fit.link == "logit":
+            bits = []
+            if sub.loc[hi, "estimat"] > 0:
+                bits.append(f"høyest for {d.level_labels[hi]} (OR {fmt.num(sub.loc[hi, 'or'], 2)})")
+            if sub.loc[lo, "estimat"] < 0:
+                bits.append(f"lavest for {d.level_labels[lo]} (OR {fmt.num(sub.loc[lo, 'or'], 2)})")
+            txt += f": sammenlignet med {ref_label} er oddsen for et høyere svar " + " og ".join(bits)
+        (clear if w["p"] < alpha else unclear).append(txt)
+    if clear:
+        parts.append("Når de andre variablene i modellen holdes fast, gjelder dette: " + "; ".join(clear) + ".")
+    if unclear:
+        parts.append(f"Usikre sammenhenger (ikke tydelige på {pct}-nivå): " + "; ".join(unclear) + ".")
+    few = coef[coef["variabel"].isin(list(d.references)) & (coef["klynger"].fillna(np.inf) < ordinal.FEW_CLUSTERS)]
+    if len(few):
+        parts.append("Usikkerheten for " + fmt.listing([f"{d.level_labels[c]} ({int(k)} {'klynge' if k == 1 else 'klynger'})"
+                                                         for c, k in few["klynger"].items()])
+                     + " hviler på få klynger og er trolig undervurdert.")
+    parts.append(f"McFaddens pseudo-R² er {fmt.num(fit.pseudo_r2, 3)}, og AIC er {fmt.num(fit.aic, 1)}.")
+    if lrt is not None:
+        parts.append(f"Likelihood-ratio-testen mot modellen «{lrt.restricted_fit.design.spec.label}» gir "
+                     f"χ² = {fmt.num(lrt.statistic, 1)} med {lrt.df} frihetsgrader ({_p_text(lrt.p_value)}).")
+    if brant is not None:
+        if brant.holds and not brant.failed:
+            parts.append(f"Brant-testen gir ikke grunn til å forkaste antakelsen om proporsjonale odds "
+                         f"(χ² = {fmt.num(brant.overall['chi2'], 1)}, df = {brant.overall['df']}, "
+                         f"{_p_text(brant.overall['p'])}).")
+        else:
+            failed = [d.term_labels.get(v, v).lower() for v in brant.failed]
+            parts.append(f"Brant-testen tyder på at antakelsen om proporsjonale odds ikke holder "
+                         f"(samlet {_p_text(brant.overall['p'])})"
+                         + (f", særlig for {fmt.listing(failed)}" if failed else "")
+                         + "; de terskelspesifikke estimatene viser hvor sammenhengen er sterkest.")
+        if brant.untested:
+            parts.append(f"Brant-testen kunne ikke teste {fmt.listing([d.term_labels.get(v, v).lower() for v in brant.untested])} "
+                         "(for få svar i noen kategorier).")
+    parts.append("Tallene beskriver sammenhenger i én tverrsnittsundersøkelse, ikke årsakseffekter.")
+    return " ".join(parts)
+
+
