@@ -395,3 +395,73 @@ def build_design(spec: ModelSpec, data: pd.DataFrame, *, name: str | None = None
         n_filtered_out=n_filtered_out, n_used=n_used, notes=notes,
         frame=used_frame.reset_index(drop=True), unit=unit, weights=weights,
     )
+
+
+def _array_outcome(y, labels: list[str] | None, name: str) -> tuple[np.ndarray, list[str]]:
+    """y as codes 0..J-1 (integers or an ordered categorical), refusing what fit_arrays
+    cannot mean: missing values, non-integers, a 1..J coding, unused levels."""
+    if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
+        cats = [str(c) for c in y.cat.categories]
+        labels = labels or cats
+        codes = np.asarray(y.cat.codes, dtype=int)
+        if (codes < 0).any():
+            pos = int(np.flatnonzero(codes < 0)[0])
+            raise OrdinalDataError(f"modell '{name}': y mangler i {int((codes < 0).sum())} rader (første: rad {pos})")
+        return outcome_categories(codes, list(range(len(cats))), labels, name, "y", "rader"), labels
+    arr = pd.to_numeric(pd.Series(np.asarray(y, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    if np.isnan(arr).any():
+        pos = int(np.flatnonzero(np.isnan(arr))[0])
+        raise OrdinalDataError(f"modell '{name}': y har manglende eller ikke-numeriske verdier "
+                               f"({int(np.isnan(arr).sum())} rader, første: rad {pos})")
+    if not np.all(arr == np.round(arr)):
+        raise OrdinalDataError(f"modell '{name}': y må være heltallskoder 0..J−1")
+    codes = arr.astype(int)
+    J = len(labels) if labels else int(codes.max()) + 1
+    if codes.min() >= 1 and (labels is None or codes.max() == J):
+        raise OrdinalDataError(
+            f"modell '{name}': y er kodet {codes.min()}–{codes.max()}, men fit_arrays forventer 0..J−1 "
+            "(0 = laveste kategori); trekk fra 1, eller send en ordnet pandas-kategorisk")
+    labels = labels or [str(i) for i in range(J)]
+    return outcome_categories(codes, list(range(J)), labels, name, "y", "rader"), labels
+
+
+def design_from_arrays(y, X: pd.DataFrame, *, link: str = "logit", groups=None, weights=None,
+                       name: str = "modell", labels: list[str] | None = None, gtol: float = 1e-8,
+                       maxiter: int = 100) -> Design:
+    """A Design from ready arrays (no codebook), with the same guards as :func:`build_design`:
+    outcome codes and empty categories, missing or constant columns, rank, cluster ids, weights."""
+    X = pd.DataFrame(X).reset_index(drop=True)
+    n = len(X)
+    y_arr, labels = _array_outcome(y, labels, name)
+    for what, v in (("y", y_arr), ("groups", groups), ("weights", weights)):
+        if v is not None and len(v) != n:
+            raise OrdinalDataError(f"modell '{name}': {what} har {len(v)} rader, X har {n}")
+    for c in X.columns:
+        col = pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(col)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise OrdinalDataError(f"modell '{name}': kolonnen '{c}' har manglende eller ikke-numeriske verdier "
+                                   f"({int(bad.sum())} rader, første: rad {pos}, verdi {X[c].iloc[pos]!r})")
+        check_not_constant(str(c), col, name, "rader")
+        X[c] = col
+    check_rank(X, name)
+    gcodes, n_clusters = (None, None) if groups is None else cluster_codes(groups, name, "groups")
+    w = None
+    if weights is not None:
+        w = pd.to_numeric(pd.Series(np.asarray(weights, dtype=object)), errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(w) & (w > 0)):
+            pos = int(np.flatnonzero(~(np.isfinite(w) & (w > 0)))[0])
+            raise OrdinalDataError(f"modell '{name}': vekten i rad {pos} er {weights[pos]!r}; "
+                                   "forventet en positiv, endelig vekt")
+    spec = ModelSpec(label=name, outcome="y", numeric=[str(c) for c in X.columns], link=link,
+                     cluster="cluster" if groups is not None else None,
+                     weights="weights" if weights is not None else None, gtol=gtol, maxiter=maxiter)
+    counts = pd.DataFrame([{"variabel": "y", "rolle": "utfall", "vet_ikke": 0, "mangler": 0}])
+    cols = [str(c) for c in X.columns]
+    X.columns = cols
+    return Design(model=name, spec=spec, y=y_arr, X=X, groups=gcodes, n_clusters=n_clusters,
+                  outcome_codes=list(range(len(labels))), outcome_labels=list(labels), outcome_label="y",
+                  terms={c: [c] for c in cols}, term_labels={c: c for c in cols},
+                  level_labels={c: c for c in cols}, references={}, counts=counts,
+                  n_input=n, n_filtered_out=0, n_used=n, frame=X.copy(), weights=w)

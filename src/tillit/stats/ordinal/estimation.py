@@ -11,8 +11,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from tillit.stats.ordinal.design import Design, build_design
+from tillit.stats.ordinal.design import Design, build_design, design_from_arrays
 from tillit.stats.ordinal.model import Convergence, CumulativeLinkModel, newton
+from tillit.stats.ordinal.separation import check_separation, separation_precheck
 from tillit.stats.ordinal.specs import (ConvergenceError, ModelSpec, ModelsFile, OrdinalError, OrdinalWarning,
                                         SeparationError, load_models)
 
@@ -72,8 +73,14 @@ class OrdinalFit:
         return -2.0 * self.llf + 2.0 * self.n_params
 
     @property
+    def nobs(self) -> float:
+        """Rows, or the sum of the case weights (as R's clm counts them)."""
+        w = self.design.weights
+        return float(self.design.n_used if w is None else w.sum())
+
+    @property
     def bic(self) -> float:
-        return -2.0 * self.llf + np.log(self.design.n_used) * self.n_params
+        return -2.0 * self.llf + np.log(self.nobs) * self.n_params
 
     def cutpoints(self, level: float = 0.95) -> pd.DataFrame:
         """Cut-points c_j on the latent scale with delta-method SEs (same cov as the table)."""
@@ -100,61 +107,22 @@ class OrdinalFit:
         }
 
 
-def _separation_precheck(design: Design) -> None:
-    """A dummy whose respondents all sit in the lowest or highest answer: beta is infinite."""
-    J = len(design.outcome_codes)
-    for var, cols in design.terms.items():
-        if var not in design.references:
-            continue
-        for col in cols:
-            on = design.X[col].to_numpy() == 1.0
-            ys = design.y[on]
-            for extreme, word in ((0, "laveste"), (J - 1, "høyeste")):
-                if len(ys) and np.all(ys == extreme):
-                    raise SeparationError(
-                        f"modell '{design.model}': perfekt separasjon – alle {len(ys)} {design.unit} med "
-                        f"'{var}' = '{design.level_labels[col]}' svarte i {word} kategori "
-                        f"(«{design.outcome_labels[extreme]}»), så koeffisienten er uendelig. "
-                        "Slå sammen nivåer eller ta variabelen ut.")
-    # reference level in an extreme category alone ↔ all other levels diverge together
-    for var, ref in design.references.items():
-        on = np.ones(design.n_used, dtype=bool)
-        for col in design.terms[var]:
-            on &= design.X[col].to_numpy() == 0.0
-        ys = design.y[on]
-        for extreme, word in ((0, "laveste"), (J - 1, "høyeste")):
-            if len(ys) and np.all(ys == extreme):
-                raise SeparationError(
-                    f"modell '{design.model}': perfekt separasjon – alle {len(ys)} {design.unit} i "
-                    f"referansenivået '{ref}' av '{var}' svarte i {word} kategori "
-                    f"(«{design.outcome_labels[extreme]}»). Velg et annet referansenivå eller slå sammen nivåer.")
-
-
 def fit_design(design: Design, *, cluster: bool = True, on_nonconvergence: str = "error",
                gtol: float | None = None, maxiter: int | None = None) -> OrdinalFit:
     spec = design.spec
     gtol = gtol if gtol is not None else spec.gtol
     maxiter = maxiter if maxiter is not None else spec.maxiter
-    if design.weights is not None:  # implemented with the ordinal edges of issue 11
-        raise OrdinalError(f"modell '{design.model}': vekter støttes ikke ennå")
-    _separation_precheck(design)
+    separation_precheck(design)
     endog = pd.Series(pd.Categorical.from_codes(design.y, categories=design.outcome_labels, ordered=True),
                       name=spec.outcome)
     # hasconst=False: build_design has already ruled out an implicit constant (rank check),
     # so statsmodels need not repeat it with an SVD of the whole design.
-    model = CumulativeLinkModel(endog, design.X, distr=spec.link, hasconst=False)
+    model = CumulativeLinkModel(endog, design.X, distr=spec.link, hasconst=False, weights=design.weights)
     theta, conv = newton(model, model.start_params, gtol=gtol, maxiter=maxiter)
-    k = model.k_vars
-    beta = theta[:k]
-    # No survey association is this large (an odds ratio above 3 million per step): a
-    # coefficient beyond it is running off to infinity, i.e. (quasi-)separation.
-    bound = 15.0 if spec.link == "logit" else 8.0
-    runaway = [c for c, b in zip(design.X.columns, beta) if abs(b) > bound]
-    if runaway:
-        raise SeparationError(
-            f"modell '{design.model}': mulig (kvasi-)perfekt separasjon – koeffisienten for "
-            f"{runaway} løper mot uendelig ({', '.join(f'{b:.1f}' for b in beta[[list(design.X.columns).index(c) for c in runaway]])}). "
-            "Slå sammen nivåer eller ta variabelen ut.")
+    # Separation is judged on the fitted probabilities (an observation's own answer predicted
+    # with certainty), confirmed by a linear programme; the size of a coefficient says nothing
+    # (a predictor in small units can have beta = 20 with a small SE).
+    check_separation(design, model, theta, converged=conv.converged)
     if not conv.converged:
         msg = f"modell '{design.model}': {conv.message()}"
         if on_nonconvergence == "error":
@@ -191,30 +159,20 @@ def fit_model(spec: ModelSpec | str, data: pd.DataFrame, *, name: str | None = N
     return fit_design(design, cluster=cluster, on_nonconvergence=on_nonconvergence)
 
 
-def fit_arrays(y, X: pd.DataFrame, *, link: str = "logit", groups=None, name: str = "modell",
-               labels: list[str] | None = None, gtol: float = 1e-8, maxiter: int = 100) -> OrdinalFit:
-    """Fit on ready arrays (no codebook): y integer codes 0..J-1 or ordered categorical."""
-    X = pd.DataFrame(X).astype(float)
-    if isinstance(getattr(y, "dtype", None), pd.CategoricalDtype):
-        labels = labels or [str(c) for c in y.cat.categories]
-        y = y.cat.codes.to_numpy()
-    y = np.asarray(y, dtype=int)
-    labels = labels or [str(i) for i in range(int(y.max()) + 1)]
-    spec = ModelSpec(label=name, outcome="y", numeric=list(X.columns), link=link,
-                     cluster="cluster" if groups is not None else None, gtol=gtol, maxiter=maxiter)
-    counts = pd.DataFrame([{"variabel": "y", "rolle": "utfall", "vet_ikke": 0, "mangler": 0}])
-    gcodes = pd.factorize(np.asarray(groups))[0] if groups is not None else None
-    design = Design(model=name, spec=spec, y=y, X=X.reset_index(drop=True), groups=gcodes,
-                    n_clusters=None if gcodes is None else int(gcodes.max() + 1),
-                    outcome_codes=list(range(len(labels))), outcome_labels=labels, outcome_label="y",
-                    terms={c: [c] for c in X.columns}, term_labels={c: c for c in X.columns},
-                    level_labels={c: c for c in X.columns}, references={}, counts=counts,
-                    n_input=len(y), n_filtered_out=0, n_used=len(y), frame=X.reset_index(drop=True))
+def fit_arrays(y, X: pd.DataFrame, *, link: str = "logit", groups=None, weights=None,
+               name: str = "modell", labels: list[str] | None = None, gtol: float = 1e-8,
+               maxiter: int = 100) -> OrdinalFit:
+    """Fit on ready arrays (no codebook): y integer codes 0..J-1 or an ordered categorical,
+    optional cluster ids and case weights; the same checks as a declared model's design."""
+    design = design_from_arrays(y, X, link=link, groups=groups, weights=weights, name=name,
+                                labels=labels, gtol=gtol, maxiter=maxiter)
     return fit_design(design, cluster=groups is not None)
 
 
 def fit_plain_statsmodels(design: Design, method: str = "bfgs", maxiter: int = 500, **kw):
     """The stock statsmodels fit (numerical derivatives) on the same design, for comparison."""
+    if design.weights is not None:
+        raise OrdinalError(f"modell '{design.model}': statsmodels' OrderedModel kan ikke vekte observasjoner")
     endog = pd.Series(pd.Categorical.from_codes(design.y, categories=design.outcome_labels, ordered=True))
     mod = OrderedModel(endog, design.X, distr=design.spec.link)
     return mod.fit(method=method, maxiter=maxiter, disp=0, **kw)

@@ -40,15 +40,32 @@ class CumulativeLinkModel(OrderedModel):
 
     Parameters are statsmodels' own: (beta, tau) with cut-points c_1 = tau_1 and
     c_j = c_{j-1} + exp(tau_j), so every statsmodels result method keeps working.
+
+    ``weights`` are case weights as in R's ``clm(weights=)``: observation i counts w_i times
+    in the log-likelihood, its score and its Hessian (statsmodels' OrderedModel would accept
+    the keyword and ignore it).
     """
 
-    def __init__(self, endog, exog, distr: str = "logit", **kwds):
+    def __init__(self, endog, exog, distr: str = "logit", weights=None, **kwds):
         if distr not in ("logit", "probit"):
             raise OrdinalError(f"ukjent link '{distr}' (forventet logit eller probit)")
+        unknown = set(kwds) - {"hasconst", "missing", "offset"}
+        if unknown:
+            raise OrdinalError(f"CumulativeLinkModel: ukjent argument {sorted(unknown)}")
         super().__init__(endog, exog, distr=distr, **kwds)
         self.link = distr
         self._X = np.asarray(self.exog, dtype=float)
         self._y = np.asarray(self.endog, dtype=int)
+        if weights is None:
+            self._w = np.ones(len(self._y))
+            self.weighted = False
+        else:
+            w = np.asarray(weights, dtype=float)
+            if w.shape != self._y.shape or not np.all(np.isfinite(w) & (w > 0)):
+                raise OrdinalError("vektene må være positive, endelige tall, én per observasjon "
+                                   f"(fikk form {w.shape} for {len(self._y)} observasjoner)")
+            self._w = w
+            self.weighted = True
         J = self.k_levels
         self._Y1 = np.zeros((len(self._y), J))
         self._Y1[np.arange(len(self._y)), self._y] = 1.0
@@ -89,10 +106,17 @@ class CumulativeLinkModel(OrderedModel):
         P = np.maximum(Fu - Fl, 1e-300)
         return P, fu, fl, dfu, dfl
 
+    @property
+    def start_params(self):
+        """The null model's cut-points (weighted answer shares), slopes zero."""
+        freq = np.bincount(self._y, weights=self._w, minlength=self.k_levels) / self._w.sum()
+        start_ppf = self.distr.ppf(np.clip(freq.cumsum(), 0, 1))
+        return np.concatenate((np.zeros(self.k_vars), self.transform_reverse_threshold_params(start_ppf)))
+
     # -- likelihood and derivatives ------------------------------------------------------
     def loglikeobs(self, params):
         P, *_ = self._terms(params)
-        return np.log(P)
+        return self._w * np.log(P)
 
     def loglike(self, params):
         return float(self.loglikeobs(params).sum())
@@ -104,14 +128,14 @@ class CumulativeLinkModel(OrderedModel):
 
     def score_obs(self, params):
         P, fu, fl, _, _ = self._terms(params)
-        a, b = fu / P, fl / P
+        a, b = self._w * fu / P, self._w * fl / P
         Sb = -self._X * (a - b)[:, None]
         Sc = self._score_c_obs(a, b)
         return np.column_stack([Sb, Sc @ self.cut_jacobian(params)])
 
     def score(self, params):
         P, fu, fl, _, _ = self._terms(params)
-        a, b = fu / P, fl / P
+        a, b = self._w * fu / P, self._w * fl / P
         J = self.k_levels
         gb = -(self._X.T @ (a - b))
         su = np.bincount(self._y, weights=a, minlength=J)
@@ -122,9 +146,11 @@ class CumulativeLinkModel(OrderedModel):
     def hessian(self, params):
         P, fu, fl, dfu, dfl = self._terms(params)
         a, b = fu / P, fl / P
-        hu = dfu / P - a * a
-        hl = -dfl / P - b * b
-        hul = a * b
+        w_ = self._w
+        hu = w_ * (dfu / P - a * a)
+        hl = w_ * (-dfl / P - b * b)
+        hul = w_ * a * b
+        a, b = w_ * a, w_ * b
         J = self.k_levels
         X = self._X
         k = self.k_vars

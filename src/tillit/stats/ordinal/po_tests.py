@@ -191,6 +191,9 @@ def brant_test(fit: OrdinalFit, *, robust: bool = False, alpha: float = 0.05) ->
     models, with a warning and a note in the result.
     """
     d = fit.design
+    if d.weights is not None:
+        raise OrdinalError(f"modell '{d.model}': Brant-testen er ikke implementert for vektede modeller "
+                           "(de binære logitene ville ignorert vektene); bruk partial_po_test i stedet")
     untestable = _brant_untestable(d)
     notes = []
     for var, why in untestable.items():

@@ -16,8 +16,9 @@ from tillit.stats.ordinal.specs import OrdinalError
 def predicted_probabilities(fit: OrdinalFit, by: str, levels: list | None = None,
                             level: float = 0.95) -> pd.DataFrame:
     """Average predicted probability of each answer with `by` set to each level for everyone
-    in the estimation sample (other predictors as observed), with delta-method intervals
-    computed on the logit scale so they stay within 0–1.
+    in the estimation sample (other predictors as observed; weighted by the case weights if
+    the model has them), with delta-method intervals computed on the logit scale so they stay
+    within 0–1.
     """
     d = fit.design
     if by not in d.terms:
@@ -32,6 +33,8 @@ def predicted_probabilities(fit: OrdinalFit, by: str, levels: list | None = None
     V = fit.cov
     J = len(d.outcome_codes)
     zc = stats.norm.ppf(0.5 + level / 2)
+    w = np.ones(d.n_used) if d.weights is None else np.asarray(d.weights, dtype=float)
+    w = w / w.sum()
     is_cat = by in d.references
     if levels is None:
         if is_cat:
@@ -61,13 +64,13 @@ def predicted_probabilities(fit: OrdinalFit, by: str, levels: list | None = None
         for j in range(J + 1):
             F[:, j], f[:, j], _ = _dist(cuts[j] - xb, fit.link)
         for kc in range(J):
-            p = float(np.mean(F[:, kc + 1] - F[:, kc]))
-            gb = -(X.T @ (f[:, kc + 1] - f[:, kc])) / len(xb)
+            p = float(w @ (F[:, kc + 1] - F[:, kc]))
+            gb = -(X.T @ (w * (f[:, kc + 1] - f[:, kc])))
             gc = np.zeros(J - 1)
             if kc < J - 1:
-                gc[kc] = np.mean(f[:, kc + 1])
+                gc[kc] = w @ f[:, kc + 1]
             if kc > 0:
-                gc[kc - 1] -= np.mean(f[:, kc])
+                gc[kc - 1] -= w @ f[:, kc]
             grad = np.concatenate([gb, gc @ D])
             se = float(np.sqrt(grad @ V @ grad))
             pc = min(max(p, 1e-12), 1 - 1e-12)
