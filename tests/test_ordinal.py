@@ -562,7 +562,7 @@ def test_few_clusters_flagged(twin, models, cb):
     raw = o.odds_ratio_table(fit)
     nice = bm.reader_table(fit)
     coef = raw[raw["del"] == "koeffisient"].reset_index(drop=True)
-    few = coef["variabel"].isin(fit.design.references) & (coef["klynger"] < o.FEW_CLUSTERS)
+    few = coef["variabel"].isin(fit.design.references) & (coef["klynger"] < o.few_cluster_threshold())
     assert few.any()  # the twin has 2–3 units for the smallest unit types
     flagged = nice.iloc[: len(coef)]["Merknad"].str.contains("klynger")
     assert (flagged == few).all()

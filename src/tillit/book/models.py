@@ -158,7 +158,7 @@ def reader_table(fit, level: float = 0.95, decimals: int = 2) -> pd.DataFrame:
             val = (format_or(r["or"], r["or_lav"], r["or_hoy"], decimals) if fit.link == "logit"
                    else fmt.estimate_ci(r["estimat"], r["estimat"] - zc * r["se"], r["estimat"] + zc * r["se"], decimals))
             few = (r["klynger"] is not None and not pd.isna(r["klynger"])
-                   and r["variabel"] in d.references and r["klynger"] < ordinal.FEW_CLUSTERS)
+                   and r["variabel"] in d.references and r["klynger"] < ordinal.few_cluster_threshold())
             out.append({"Variabel": r["etikett"], "Referanse": "" if pd.isna(r["referanse"]) else r["referanse"], head: val,
                         "p": format_p(r["p"]),
                         "Merknad": f"bare {int(r['klynger'])} klynger: usikker standardfeil" if few else ""})
@@ -270,7 +270,7 @@ def describe(fit, brant=None, lrt=None,
         parts.append("Når de andre variablene i modellen holdes fast, gjelder dette: " + "; ".join(clear) + ".")
     if unclear:
         parts.append(f"Usikre sammenhenger (ikke tydelige på {pct}-nivå): " + "; ".join(unclear) + ".")
-    few = coef[coef["variabel"].isin(list(d.references)) & (coef["klynger"].fillna(np.inf) < ordinal.FEW_CLUSTERS)]
+    few = coef[coef["variabel"].isin(list(d.references)) & (coef["klynger"].fillna(np.inf) < ordinal.few_cluster_threshold())]
     if len(few):
         parts.append("Usikkerheten for " + fmt.listing([f"{d.level_labels[c]} ({int(k)} {'klynge' if k == 1 else 'klynger'})"
                                                          for c, k in few["klynger"].items()])

@@ -193,7 +193,7 @@ def brant_test(fit: OrdinalFit, *, robust: bool = False, alpha: float = 0.05) ->
     d = fit.design
     if d.weights is not None:
         raise OrdinalError(f"modell '{d.model}': Brant-testen er ikke implementert for vektede modeller "
-                           "(de binære logitene ville ignorert vektene); bruk partial_po_test i stedet")
+                           "(de binære logitene ville ignorert vektene); bruk fit_partial_po og LR-testen i stedet")
     untestable = _brant_untestable(d)
     notes = []
     for var, why in untestable.items():

@@ -96,9 +96,30 @@ class Comparison(_Strict):
     label: str
 
 
+class BootstrapSettings(_Strict):
+    """The wild cluster score bootstrap (a check on CR2; see stats/ordinal/bootstrap.py)."""
+
+    draws: int = Field(999, ge=99, le=99_999)
+    weights: Literal["webb", "rademacher"] = "webb"
+    seed: int = 20230601
+
+
+class InferenceSettings(_Strict):
+    """How intervals are made. ``few_clusters``: a coefficient with fewer clusters behind it
+    gets the CR2 interval with its working-model reference distribution instead of the
+    standard CR1 one. ``po_alpha``: a predictor whose Brant test has p below it gets
+    cut-point-specific effects (partial proportional odds)."""
+
+    level: float = Field(0.95, gt=0.5, lt=1.0)
+    few_clusters: int = Field(30, ge=2, le=10_000)
+    po_alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
+
+
 class ModelsFile(_Strict):
     version: int = 1
     defaults: dict[str, Any] = Field(default_factory=dict)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
     models: dict[str, ModelSpec]
     comparisons: dict[str, Comparison] = Field(default_factory=dict)
 
