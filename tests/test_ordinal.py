@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -416,7 +417,9 @@ def test_brant_detects_non_proportional_odds(cb):
     assert not br.holds and "competition" in br.failed
     cut = br.cut_estimates[br.cut_estimates["kolonne"] == "competition"]
     assert len(cut) == 4 and cut["estimat"].iloc[-1] > cut["estimat"].iloc[0] + 0.3
-    assert "proporsjonale odds ikke holder" in bm.describe(fit, br)
+    from tillit.book.numbers import Numbers
+
+    assert "proporsjonale odds ikke holder" in bm.describe(SimpleNamespace(num=Numbers(synthetic=True)), fit, br)
 
 
 def expit_(x):
@@ -466,9 +469,11 @@ def test_predicted_probabilities(trust_fit):
 
 
 def test_describe_is_computed(trust_fit):
-    text = bm.describe(trust_fit)
+    from tillit.book.numbers import Numbers
+
+    text = bm.describe(SimpleNamespace(num=Numbers(synthetic=True)), trust_fit)
     r = o.odds_ratio_table(trust_fit).set_index("kolonne").loc["competition"]
-    assert f"OR {fmt.num(r['or'], 2)}" in text
+    assert fmt.num(r["or"], 2) in text
     assert fmt.num(trust_fit.design.n_used) in text
     assert "ikke årsakseffekter" in text
 
@@ -564,6 +569,6 @@ def test_few_clusters_flagged(twin, models, cb):
     coef = raw[raw["del"] == "koeffisient"].reset_index(drop=True)
     few = coef["variabel"].isin(fit.design.references) & (coef["klynger"] < o.few_cluster_threshold())
     assert few.any()  # the twin has 2–3 units for the smallest unit types
-    flagged = nice.iloc[: len(coef)]["Merknad"].str.contains("klynger")
-    assert (flagged == few).all()
+    flagged = nice.iloc[: len(coef)]["Intervall"].str.startswith("få enheter")
+    assert (flagged == few).all() and (coef.loc[few, "metode"] == o.METHOD_FEW).all()
     assert (coef.loc[coef["variabel"] == "competition", "n"] == fit.design.n_used).all()

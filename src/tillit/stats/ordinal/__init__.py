@@ -31,14 +31,14 @@ from tillit.stats.ordinal.partial import PartialPOFit, PartialPOModel, fit_parti
 from tillit.stats.ordinal.po_tests import BrantResult, LRTest, brant_test, lr_test, wald_term
 from tillit.stats.ordinal.predict import predicted_probabilities
 from tillit.stats.ordinal.simulate import marginal_scale, simulate_survey, truth_vector
-from tillit.stats.ordinal.specs import (LONG_OUTCOME, BootstrapSettings, Comparison, InferenceSettings, ConvergenceError, ModelsFile,
+from tillit.stats.ordinal.specs import (LONG_OUTCOME, BootstrapSettings, Comparison, InferenceSettings, ReaderWords, ConvergenceError, ModelsFile,
                                         ModelSpec, OrdinalDataError, OrdinalError, OrdinalWarning,
                                         SeparationError, check_nested, load_models, parse_models,
                                         spec_from_formula)
 
 __all__ = [
     "LONG_OUTCOME", "METHOD_FEW", "METHOD_STANDARD", "WildBootstrap", "clusters_behind", "cr2",
-    "coefficient_intervals", "few_cluster_threshold", "BrantResult", "BootstrapSettings", "InferenceSettings", "Comparison", "Convergence", "ConvergenceError",
+    "coefficient_intervals", "few_cluster_threshold", "BrantResult", "BootstrapSettings", "InferenceSettings", "ReaderWords", "Comparison", "Convergence", "ConvergenceError",
     "CumulativeLinkModel", "Design", "LRTest", "ModelSpec", "ModelsFile", "OrdinalDataError",
     "OrdinalError", "OrdinalFit", "OrdinalWarning", "SeparationError", "brant_test", "build_design",
     "check_nested", "fit_arrays", "fit_design", "fit_model", "fit_plain_statsmodels", "load_models",

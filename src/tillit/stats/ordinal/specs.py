@@ -116,10 +116,19 @@ class InferenceSettings(_Strict):
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
 
 
+class ReaderWords(_Strict):
+    """Words the book's prose needs beyond the codebook's labels: a level as a group of
+    people or things ("sammenlignet med medarbeidere"), and a cluster in singular/plural."""
+
+    levels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    clusters: dict[str, tuple[str, str]] = Field(default_factory=dict)
+
+
 class ModelsFile(_Strict):
     version: int = 1
     defaults: dict[str, Any] = Field(default_factory=dict)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    words: ReaderWords = Field(default_factory=ReaderWords)
     models: dict[str, ModelSpec]
     comparisons: dict[str, Comparison] = Field(default_factory=dict)
 
