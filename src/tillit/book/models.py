@@ -156,9 +156,10 @@ def reader_table(fit, level: float = 0.95, decimals: int = 2) -> pd.DataFrame:
             out.append({"Variabel": r["etikett"], "Referanse": "" if pd.isna(r["referanse"]) else r["referanse"],
                         head: val, "p": format_p(r["p"]), "Intervall": _method_label(r, d.spec.cluster)})
         else:
+            # cut-points can be negative: "−0,49 (−0,86 til −0,12)", never "−0,86–−0,12"
             out.append({"Variabel": f"Terskel {r['etikett']}", "Referanse": "",
-                        head: fmt.estimate_ci(r["estimat"], r["or_lav"], r["or_hoy"], decimals), "p": "",
-                        "Intervall": ""})
+                        head: f"{fmt.signed(r['estimat'], decimals)} ({interval_text(r['or_lav'], r['or_hoy'], decimals)})",
+                        "p": "", "Intervall": ""})
     return pd.DataFrame(out)
 
 
@@ -194,9 +195,13 @@ def partial_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.D
     """Cut-point-specific odds ratios (partial proportional odds) of the predictors that
     fail the proportional-odds test, next to the common odds ratio."""
     ppo = models.partial[name]
+    d = ppo.design
     eff = ppo.effects()
+    col_var = {c: v for v, cols in d.terms.items() for c in cols}
+    labels = [d.term_labels.get(col_var[c], col_var[c]) if col_var[c] not in d.references
+              else f"{d.term_labels.get(col_var[c], col_var[c])}: {d.level_labels[c]}" for c in eff["kolonne"]]
     disp = pd.DataFrame({
-        "Variabel": eff["etikett"], "Deling": eff["deling"],
+        "Variabel": labels, "Deling": eff["deling"],
         "Oddsforhold (95 % KI)": [format_or(np.exp(e), np.exp(lo), np.exp(hi))
                                   for e, lo, hi in zip(eff["estimat"], eff["ki_lav"], eff["ki_hoy"])],
         "Felles oddsforhold": [fmt.num(np.exp(v), 2) for v in eff["po_estimat"]],
