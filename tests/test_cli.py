@@ -5,7 +5,7 @@ from tillit.build import cli
 
 
 def test_unknown_notebook_parameter_is_a_clear_error(capsys):
-    code = cli.main(["run", "04_5_tillit", "-p", "min_cel", "10"])
+    code = cli.main(["run", "04_hovedfunn", "-p", "min_cel", "10"])
     err = capsys.readouterr().err
     assert code == 2
     assert "min_cel" in err and "parametercelle" in err and "Traceback" not in err
