@@ -197,6 +197,9 @@ def partial_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.D
     ppo = models.partial[name]
     d = ppo.design
     eff = ppo.effects()
+    order = {c: i for i, c in enumerate(ppo.nominal_cols)}  # grouped by variable, then cut-point
+    eff = eff.sort_values(["kolonne", "terskel"], key=lambda s: s.map(order) if s.name == "kolonne" else s,
+                          kind="stable").reset_index(drop=True)
     col_var = {c: v for v, cols in d.terms.items() for c in cols}
     labels = [d.term_labels.get(col_var[c], col_var[c]) if col_var[c] not in d.references
               else f"{d.term_labels.get(col_var[c], col_var[c])}: {d.level_labels[c]}" for c in eff["kolonne"]]
