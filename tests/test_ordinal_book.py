@@ -58,7 +58,8 @@ def model_set(twin):
 
 def unwrapped_digits(text: str) -> list[str]:
     """Numbers outside <span class="tall" …>…</span> (a name such as CR2 is not a number)."""
-    bare = re.sub(r'<span class="tall"[^>]*>.*?</span>', "", text)
+    bare = re.sub(r'<span class="tall"[^>]*>.*?</span>(</span>)?', "", text)
+    bare = re.sub(r"95\u00a0%(?=( KI|-nivå))", "", bare)   # the confidence level is not a number to quote
     return re.findall(r"(?<![A-Za-z])\d+", bare)
 
 
@@ -87,6 +88,7 @@ def test_model_table_note_and_csv(twin, model_set):
     bm.model_table(ctx, model_set, "trust", "tbl-modell-tillit")
     disp, caption, csv, note = ctx.tables["tbl-modell-tillit"]
     assert "unit_number" not in note and "enheter" in note and "CR2" in note
+    assert unwrapped_digits(note) == [], unwrapped_digits(note)   # notes are read like prose
     assert {"metode", "lav_standard", "lav_cr2", "klynger"} <= set(csv.columns)
 
 
@@ -99,6 +101,7 @@ def test_cut_point_specific_effects_where_po_fails(twin, model_set):
     ppo = model_set.partial["goal_types"]
     assert set(ppo.nominal) == set(model_set.brant["goal_types"].failed)
     assert len(disp) == 4 * len(ppo.nominal_cols) and "LR-test" in note
+    assert unwrapped_digits(note) == [] and "frihetsgrader" in note
     assert disp["Deling"].str.startswith("over «").all()
     text = ctx.prose_parts[-1]
     assert "partielle proporsjonale odds" in text and "terskelspesifikke" in text

@@ -23,7 +23,7 @@ from tillit.stats.ordinal.design import codebook_or_none, level_label
 
 NB = fmt.NBSP
 SETTING_TITLE = "Innstilling i metoden (params/models.yml), ikke et tall fra dataene"
-PCT95 = span(f"95{NB}%", "data", title=SETTING_TITLE)  # the intervals' level, in prose
+PCT95 = f"95{NB}%"  # the intervals' level: a confidence level, not a number to quote
 
 
 @dataclass
@@ -163,18 +163,18 @@ def reader_table(fit, level: float = 0.95, decimals: int = 2) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _table_note(fit) -> str:
+def _table_note(num, fit) -> str:
+    """The note under a coefficient table; its numbers carry their kind like prose."""
     s = fit.summary_stats()
     d = fit.design
     one, many = cluster_words(d.spec.cluster)
     conv = "konvergert" if s["konvergert"] else "IKKE konvergert"
-    few = ordinal.few_cluster_threshold()
-    return (f"n = {fmt.num(s['n_brukt'])} ({fmt.num(s['n_utelatt'])} utelatt); {fmt.num(s['n_klynger'] or 0)} {many}; "
-            f"McFaddens pseudo-R² {fmt.num(s['mcfadden_r2'], 3)}; AIC {fmt.num(s['aic'], 1)}; {conv}. "
-            f"«Klyngerobust»: 95 % KI fra klyngerobuste standardfeil (per {one}) og normalfordelingen. "
-            f"«Få {many} (k)»: koeffisienten bygger på k < {fmt.num(few)} {many}; intervallet og p er "
-            "CR2-korrigert med referansefordeling for få klynger (se metodevedlegget). Tersklene er på den "
-            "latente skalaen.")
+    return (f"n = {num.count(s['n_brukt'])} ({num.count(s['n_utelatt'])} utelatt); "
+            f"{num.count(s['n_klynger'] or 0)} {many}; McFaddens pseudo-R² {num.model(fmt.num(s['mcfadden_r2'], 3))}; "
+            f"AIC {num.model(fmt.num(s['aic'], 1))}; {conv}. «Klyngerobust»: {PCT95} KI fra klyngerobuste "
+            f"standardfeil (per {one}) og normalfordelingen. «Få {many} (k)»: koeffisienten bygger på færre enn "
+            f"{_setting(ordinal.few_cluster_threshold())} {many}; intervallet og p er CR2-korrigert med "
+            "referansefordeling for få klynger (se metodevedlegget). Tersklene er på den latente skalaen.")
 
 
 def model_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.DataFrame:
@@ -185,7 +185,7 @@ def model_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.Dat
     raw = ordinal.odds_ratio_table(fit)
     kind = "ordinal logistisk regresjon, oddsforhold" if fit.link == "logit" else "ordinal probit-regresjon"
     ctx.table(table, label, f"{fit.design.spec.label}: {kind} med 95 % konfidensintervall "
-              f"({fmt.n(fit.design.n_used)})", csv_df=raw.drop(columns=["kolonne"]), note=_table_note(fit))
+              f"({fmt.n(fit.design.n_used)})", csv_df=raw.drop(columns=["kolonne"]), note=_table_note(ctx.num, fit))
     if name in models.partial:
         partial_table(ctx, models, name, f"{label}-terskler")
     return table
@@ -211,10 +211,11 @@ def partial_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.D
     })
     lr = ppo.lr_test()
     names = fmt.listing([ppo.design.term_labels.get(v, v).lower() for v in ppo.nominal])
+    num = ctx.num
     note = (f"Partielle proporsjonale odds: {names} får ett oddsforhold per terskel (oddsen for å svare "
             f"over terskelen), de andre variablene ett felles. LR-test mot modellen med felles oddsforhold: "
-            f"χ² = {fmt.num(lr['chi2'], 1)}, df = {lr['df']}, p {format_p(lr['p']) if lr['p'] < 0.001 else '= ' + format_p(lr['p'])}. "
-            f"95 % KI fra klyngerobuste standardfeil.")
+            f"χ²{NB}={NB}{num.model(fmt.num(lr['chi2'], 1))} med {_df_text(num, lr['df'])}, {_p_text(num, lr['p'])}. "
+            f"{PCT95} KI fra klyngerobuste standardfeil.")
     ctx.table(disp, label, f"{ppo.design.spec.label}: oddsforhold ved hver terskel for variabler der "
               "antakelsen om proporsjonale odds ikke holder", csv_df=eff.rename(columns=str), note=note)
     return disp
