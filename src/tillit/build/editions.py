@@ -44,7 +44,8 @@ STATUS_TEXT = {
     "interrupted": "Avbrutt",
 }
 #: Folders of a built edition that are removed when it is not (or no longer) published.
-_BUILT = ("notebooks", "tables", "figures", "book", "failed", "disclosure_log.csv", "manifest.json")
+_BUILT = ("notebooks", "tables", "figures", "disclosure", "book", "failed", "disclosure_log.csv", "manifest.json",
+          "disclosure_audit.json")
 
 Renderer = Callable[[Path, Path, str], str]
 
@@ -202,7 +203,7 @@ def _copy_prepare_step(root: Path, out_dir: Path, prep: str) -> None:
         raise FileNotFoundError(f"{nb}: datasteget er ikke kjørt; kjør `tillit build` først")
     (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
     shutil.copy2(nb, out_dir / "notebooks" / nb.name)
-    for sub in ("tables", "figures"):
+    for sub in ("tables", "figures", "disclosure"):  # disclosure/: the gate's register, for the audit
         src = main / sub / prep
         if src.is_dir():
             dst = out_dir / sub / prep
