@@ -177,7 +177,7 @@ def environment_hash() -> str:
 
 
 # The package that actually runs; a module attribute so tests can point it elsewhere.
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
 # Parts that orchestrate runs or render the book but never compute a result inside a
 # notebook: editing them (or the book's templates) must not invalidate every step.
 RUNNER_PARTS = ("build/", "book/render", "book/templates/")

@@ -1,0 +1,5 @@
+import sys
+
+from tillit.build.pipeline.execute import main
+
+sys.exit(main())
