@@ -24,7 +24,7 @@ from tillit.config import ConfigError
 
 SHARED = (
     'data_dir = "data/processed"\nraw_dir = "data/raw"\noutput_dir = "outputs"\n'
-    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\n'
+    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\nstrict_duplicates = False\n'
 )
 
 PREP_CODE = """
@@ -78,7 +78,7 @@ def make_compendium(root: Path, chapters=("01_a", "02_b"), overrides=None, worke
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "params" / "default.yml").write_text(
         "data_dir: data/processed\nraw_dir: data/raw\noutput_dir: outputs\n"
-        "min_cell: 5\nstrict_disclosure: false\ntargets: error\n", encoding="utf-8")
+        "min_cell: 5\nstrict_disclosure: false\ntargets: error\nstrict_duplicates: false\n", encoding="utf-8")
     (root / "params" / "extra.yml").write_text("a: 1\n", encoding="utf-8")
     spec = {
         "parameters": "params/default.yml",
@@ -106,7 +106,7 @@ def fixed_package(tmp_path, monkeypatch):
     (pkg / "modul.py").write_text("X = 1\n", encoding="utf-8")
     (pkg / "build" / "pipeline.py").write_text("# runner\n", encoding="utf-8")
     (pkg / "book" / "templates" / "side.html").write_text("<p></p>", encoding="utf-8")
-    monkeypatch.setattr(pipeline, "PACKAGE_DIR", pkg)
+    monkeypatch.setattr(pipeline.cache, "PACKAGE_DIR", pkg)
     return pkg
 
 
@@ -265,7 +265,7 @@ def test_log_merge_is_three_way(tmp_path):
     fresh = pd.DataFrame([["a_t2", "r9", "n < min_cell"], ["b_t1", "r1", "n < min_cell"]], columns=cols)
     main.to_csv(tmp_path / "log.csv", index=False)
     fresh.to_csv(tmp_path / "stage.csv", index=False)
-    pipeline._merge_log(tmp_path / "stage.csv", tmp_path / "log.csv", seed.astype(str))
+    pipeline.execute._merge_log(tmp_path / "stage.csv", tmp_path / "log.csv", seed.astype(str))
     merged = pd.read_csv(tmp_path / "log.csv", dtype=str)
     assert merged.values.tolist() == [["a_t2", "r9", "n < min_cell"], ["b_t1", "r2", "komplementær"]]
 
@@ -429,19 +429,19 @@ class _FlakyPapermill:
 
 def test_kernel_that_fails_to_start_is_started_again(tmp_path):
     pm = _FlakyPapermill(1, RuntimeError("Kernel died before replying to kernel_info"))
-    pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    pipeline.execute._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
     assert pm.calls == 2
 
 
 def test_cell_errors_and_persistent_start_failures_are_not_retried(tmp_path):
     pm = _FlakyPapermill(5, ValueError("feil i celle"))
     with pytest.raises(ValueError):
-        pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+        pipeline.execute._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
     assert pm.calls == 1
     pm = _FlakyPapermill(5, RuntimeError("Kernel died before replying to kernel_info"))
     with pytest.raises(RuntimeError):
-        pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
-    assert pm.calls == pipeline.KERNEL_START_ATTEMPTS
+        pipeline.execute._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    assert pm.calls == pipeline.execute.KERNEL_START_ATTEMPTS
 
 
 def test_single_run_is_recorded_so_the_next_build_skips_it(comp):
@@ -463,7 +463,7 @@ def test_single_run_is_recorded_so_the_next_build_skips_it(comp):
 
 
 def test_single_run_respects_the_build_lock(comp):
-    lock = pipeline._acquire_lock(comp / "outputs", comp)
+    lock = pipeline.orchestrate._acquire_lock(comp / "outputs", comp)
     try:
         with pytest.raises(pipeline.BuildLockedError):
             pipeline.run_step("01_a", root=comp)

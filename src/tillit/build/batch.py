@@ -18,6 +18,7 @@ run does not stop the others; out_dir/summary.csv and out_dir/index.html list th
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import json
@@ -215,8 +216,6 @@ def run_batch(
     it a LocalCluster with `workers` processes (spec `workers`, else os.cpu_count()), one
     thread each, is started and closed. Writes out_dir/summary.csv and out_dir/index.html.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
-
     spec_path = Path(spec_path).resolve()
     spec = load_spec(spec_path)
     root = repo_root()
@@ -231,54 +230,11 @@ def run_batch(
     _validate_runs(runs, root, spec_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_workers = workers or spec.workers or os.cpu_count() or 1
-
-    records: dict[str, dict] = {
-        r["run_id"]: {"run_id": r["run_id"], "notebook": r["notebook"],
-                      "parameters": json.dumps(r["parameters"], ensure_ascii=False, sort_keys=True),
-                      "status": "pending", "seconds": 0.0, "notebook_path": None, "error": None}
-        for r in runs
-    }
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(runs), desc="Batch", unit="kjøring")
-
-    cluster = None
+    records = {r["run_id"]: _pending(r) for r in runs}
+    bar = _progress_bar(len(runs)) if progress else None
     try:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        with client:
-            futures = {}
-            for r in runs:
-                fut = client.submit(
-                    _run_one, str(root), r["notebook"], r["parameters"], str(out_dir / r["run_id"]),
-                    spec.timeout, spec.html, key=f"tillit-batch-{r['run_id']}-{time.time_ns()}", pure=False,
-                )
-                futures[fut] = r["run_id"]
-            n_ok = n_failed = 0
-            for fut in as_completed(futures):
-                run_id = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. a worker died (KilledWorker)
-                    res = {"status": "failed", "seconds": 0.0, "notebook_path": None,
-                           "error": f"{type(exc).__name__}: {exc}"}
-                if res["notebook_path"]:
-                    p = Path(res["notebook_path"])
-                    res["notebook_path"] = p.relative_to(out_dir).as_posix() if p.is_relative_to(out_dir) else str(p)
-                records[run_id].update(res)
-                n_ok += res["status"] == "ok"
-                n_failed += res["status"] == "failed"
-                if bar is not None:
-                    bar.set_postfix_str(f"ferdig {n_ok}, feilet {n_failed}, gjenstår {len(runs) - n_ok - n_failed}",
-                                        refresh=False)
-                    bar.update(1)
+        with _dask_client(scheduler, n_workers) as client:
+            _run_all(client, runs, spec, root, out_dir, records, bar)
     except KeyboardInterrupt:
         for rec in records.values():
             if rec["status"] == "pending":
@@ -289,6 +245,64 @@ def run_batch(
     finally:
         if bar is not None:
             bar.close()
-        if cluster is not None:
-            cluster.close()
     return _write_outputs(out_dir, list(records.values()), spec_path)
+
+
+def _pending(run: dict) -> dict:
+    return {"run_id": run["run_id"], "notebook": run["notebook"],
+            "parameters": json.dumps(run["parameters"], ensure_ascii=False, sort_keys=True),
+            "status": "pending", "seconds": 0.0, "notebook_path": None, "error": None}
+
+
+def _progress_bar(total: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Batch", unit="kjøring")
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None, n_workers: int):
+    """A client of an existing scheduler, or of a LocalCluster (processes, one thread each)
+    that is closed afterwards."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _run_all(client, runs: list[dict], spec: BatchSpec, root: Path, out_dir: Path, records: dict, bar) -> None:
+    """Submit every run, then record each as it completes (a dead worker is a failed run)."""
+    from dask.distributed import as_completed
+
+    futures = {}
+    for r in runs:
+        fut = client.submit(
+            _run_one, str(root), r["notebook"], r["parameters"], str(out_dir / r["run_id"]),
+            spec.timeout, spec.html, key=f"tillit-batch-{r['run_id']}-{time.time_ns()}", pure=False,
+        )
+        futures[fut] = r["run_id"]
+    n_ok = n_failed = 0
+    for fut in as_completed(futures):
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 - e.g. a worker died (KilledWorker)
+            res = {"status": "failed", "seconds": 0.0, "notebook_path": None,
+                   "error": f"{type(exc).__name__}: {exc}"}
+        if res["notebook_path"]:
+            p = Path(res["notebook_path"])
+            res["notebook_path"] = p.relative_to(out_dir).as_posix() if p.is_relative_to(out_dir) else str(p)
+        records[futures[fut]].update(res)
+        n_ok += res["status"] == "ok"
+        n_failed += res["status"] == "failed"
+        if bar is not None:
+            bar.set_postfix_str(f"ferdig {n_ok}, feilet {n_failed}, gjenstår {len(runs) - n_ok - n_failed}",
+                                refresh=False)
+            bar.update(1)
