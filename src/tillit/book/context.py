@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from tillit import fmt
 from tillit.book import display
+from tillit.book.destination import check_output_dir
 from tillit.data.codebook import Codebook, load_codebook
 from tillit.config import SHARED_KEYS, ConfigError, RunParams, explain_validation, load_run_params, repo_root
 from tillit.book.provenance import Provenance, current_cell, git_commit, sha256_tree
@@ -176,6 +177,7 @@ def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Conte
 
     plots.set_theme()
     ctx = Context(name=name, params=params, root=repo_root())
+    check_output_dir(ctx.output_dir, ctx.root, raw_dir=ctx.raw_dir, data_dir=ctx.data_dir)  # H11b: never into sources
     if banner:
         ctx.banner()
     return ctx

@@ -36,6 +36,9 @@ MANIFEST_NAME = "manifest.json"
 # Files several chapters append to (by table id); merged, never replaced wholesale, and not
 # recorded as any one step's output.
 MERGED_LOGS = ("disclosure_log.csv",)
+# What appendices summarise besides the chapters' data: the disclosure log and the audit of
+# the chapters' published numbers (tillit.stats.audit); they are keyed on both.
+APPENDIX_INPUTS = (*MERGED_LOGS, "disclosure_audit.json")
 # Params files that describe how to run, not what to compute: their effect on a step is
 # already in the resolved parameters (pipeline.yml, default.yml) or they are batch specs.
 _RUN_SPEC_PREFIXES = ("batch",)
@@ -97,8 +100,8 @@ def input_hashes(name: str, resolved: dict[str, Any], *, root: Path, spec: Pipel
     else:
         hashes = tree_hashes(_abs(resolved["data_dir"], root), root)
     if spec.spec(name).appendix:
-        # Appendices summarise the other chapters' shared logs (e.g. disclosure_log.csv).
-        for log in MERGED_LOGS:
+        # Appendices summarise the chapters' disclosure log and its audit.
+        for log in APPENDIX_INPUTS:
             path = _abs(resolved["output_dir"], root) / log
             if path.is_file():
                 hashes[_rel(path, root)] = file_sha256(path)
@@ -212,7 +215,7 @@ def _entry(result: StepResult, previous: dict | None) -> dict:
         "started": result.started,
         "finished": result.finished,
         "outputs": result.output_hashes,
-        "error": result.error,
+        "error": result.public_error if result.error else None,
         "key_parts": result.key_parts,
     }
     if result.reason:

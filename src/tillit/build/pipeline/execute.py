@@ -8,7 +8,6 @@ half-written files that a later build would trust.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import threading
@@ -16,10 +15,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from tillit.build.pipeline.cache import MERGED_LOGS, _now, step_key
-from tillit.build.pipeline.files import _atomic_write_text, _rel, _replace_dir, _walk_files, file_sha256
+from tillit.book.destination import check_output_file, prepare_output_dir
+from tillit.build.pipeline.cache import _now, step_key
+from tillit.build.pipeline.executed import normalise
+from tillit.build.pipeline.files import _rel, _replace_dir, _walk_files, file_sha256, move
+from tillit.build.pipeline.logs import assemble_log, seed_log, take_part
 from tillit.build.pipeline.params import (
     KERNEL_NAME,
     _abs,
@@ -32,6 +34,11 @@ from tillit.build.pipeline.params import (
 from tillit.config import ROOT_ENV, ConfigError, load_pipeline
 
 STAGING_DIR = ".staging"
+# Executed notebooks of failed runs: outside outputs/, since a traceback may quote data.
+FAILED_DIR = Path(".tillit") / "failed"
+# Set by the build while it stops on Ctrl-C/SIGTERM: a kernel killed then is not a failure
+# of the notebook, and no failed copy is kept.
+INTERRUPTED = threading.Event()
 
 Status = Literal["ok", "cached", "failed"]
 
@@ -52,6 +59,10 @@ class StepResult:
     cell: int | None = field(default=None, repr=False)  # failing cell (1-based, as in the source notebook)
     key_parts: dict[str, str] = field(default_factory=dict, repr=False)
     reason: list[str] = field(default_factory=list, repr=False)  # why it re-ran
+    # What is persisted under outputs/ (manifest, batch summary): notebook, cell and error
+    # class, never the error's text, which may quote a respondent's value.
+    public_error: str | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list, repr=False)  # stderr lines, terminal only
 
 
 class PipelineError(RuntimeError):
@@ -79,85 +90,11 @@ class BuildLockedError(PipelineError):
     """Another build holds outputs/.build.lock."""
 
 
-_log_lock = threading.Lock()
-LOG_KEY = "table_id"  # tillit.stats.disclosure.Gate replaces a log's rows per table id
-
-
-def _read_log(path: Path):
-    import pandas as pd
-
-    if path.is_file() and path.stat().st_size > 0:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    return None
-
-
-def _seed_logs(main_out: Path, stage_out: Path) -> dict[str, Any]:
-    """Copy the shared logs into the staging folder before a step runs, so the notebook
-    sees (and merges into) the log as it is; return the copies for the 3-way merge."""
-    from filelock import FileLock
-
-    seeds: dict[str, Any] = {}
-    for name in MERGED_LOGS:
-        src = main_out / name
-        with _log_lock, FileLock(str(src) + ".lock", timeout=60):
-            seed = _read_log(src)
-            if seed is not None:
-                shutil.copyfile(src, stage_out / name)
-        seeds[name] = seed
-    return seeds
-
-
-def _rows_by_key(df, key: str) -> dict[str, list[tuple]]:
-    out: dict[str, list[tuple]] = {}
-    if df is None:
-        return out
-    for rec in df.itertuples(index=False):
-        out.setdefault(str(getattr(rec, key)), []).append(tuple(rec))
-    return out
-
-
-def _merge_log(new: Path, target: Path, seed) -> None:
-    """Three-way merge of a step's copy of a shared log (disclosure_log.csv) into the main one.
-
-    Per table id: if the step's copy differs from the copy it started with (the seed), the
-    step changed that table (new rows, other rows, or none left), and the main log takes
-    the step's rows; otherwise the main log keeps its own, which a chapter running in
-    parallel may have updated meanwhile. Sorted by table id like tillit.stats.disclosure does.
-    Aggregates only, like the log itself.
-    """
-    import pandas as pd
-    from filelock import FileLock
-
-    fresh = _read_log(new)
-    with _log_lock, FileLock(str(target) + ".lock", timeout=60):
-        main = _read_log(target)
-        frames = [f for f in (fresh, main, seed) if f is not None]
-        if not frames:
-            return
-        key = LOG_KEY if all(LOG_KEY in f.columns for f in frames) else None
-        if key is None:
-            # No table ids to merge by: the step's copy (seeded from the main log) wins.
-            if fresh is not None:
-                _atomic_write_text(target, fresh.to_csv(index=False, lineterminator="\n"))
-            return
-        before, after = _rows_by_key(seed, key), _rows_by_key(fresh, key)
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        if not changed:
-            return
-        columns = list((fresh if fresh is not None else main).columns)
-        kept = main[~main[key].isin(changed)] if main is not None else pd.DataFrame(columns=columns)
-        added = fresh[fresh[key].isin(changed)] if fresh is not None else pd.DataFrame(columns=columns)
-        merged = pd.concat([kept, added], ignore_index=True)
-        merged["_order"] = range(len(merged))
-        merged = merged.sort_values([key, "_order"], kind="stable").drop(columns="_order")
-        _atomic_write_text(target, merged.to_csv(index=False, lineterminator="\n"))
-
-
-def _promote(staged: Path, target: Path, seeds: dict[str, Any]) -> list[Path]:
+def _promote(staged: Path, target: Path) -> list[Path]:
     """Move a step's staged output tree into `target`; return the paths it now owns.
 
-    A folder two levels down (figures/<nb>/, tables/<nb>/) is replaced as a whole, so
-    files the step no longer writes disappear with it.
+    A folder two levels down (figures/<nb>/, tables/<nb>/, disclosure/<nb>/) is replaced as a
+    whole, so files the step no longer writes disappear with it.
     """
     owned: list[Path] = []
     if not staged.is_dir():
@@ -167,21 +104,20 @@ def _promote(staged: Path, target: Path, seeds: dict[str, Any]) -> list[Path]:
         if entry.name.endswith(".lock"):
             continue  # lock files of the notebook's own writers (filelock), not outputs
         if entry.is_file():
-            if entry.name in MERGED_LOGS:
-                _merge_log(entry, dest, seeds.get(entry.name))
-            else:
-                target.mkdir(parents=True, exist_ok=True)
-                os.replace(entry, dest)
-                owned.append(dest)
+            target.mkdir(parents=True, exist_ok=True)
+            move(entry, dest)
+            owned.append(dest)
         elif entry.is_dir():
             for child in sorted(entry.iterdir()):
                 child_dest = dest / child.name
+                if child.name.endswith(".lock"):
+                    continue
                 if child.is_dir():
                     _replace_dir(child, child_dest)
                     owned.extend(_walk_files(child_dest))
                 else:
                     dest.mkdir(parents=True, exist_ok=True)
-                    os.replace(child, child_dest)
+                    move(child, child_dest)
                     owned.append(child_dest)
     return owned
 
@@ -201,20 +137,6 @@ def _root_env(root: Path):
             os.environ.pop(ROOT_ENV, None)
         else:
             os.environ[ROOT_ENV] = old
-
-
-def _rewrite_injected(nb_path: Path, logical: dict[str, Any], input_rel: str, output_rel: str) -> None:
-    """Show the logical parameters and paths (not the staging ones) in the executed notebook."""
-    from papermill.translators import translate_parameters
-
-    nb = _read_ipynb(nb_path)
-    for cell in nb["cells"]:
-        if "injected-parameters" in _tags(cell):
-            src = translate_parameters(KERNEL_NAME, "python", logical, "Parameters")
-            cell["source"] = src.splitlines(keepends=True)
-    meta = nb.setdefault("metadata", {}).setdefault("papermill", {})
-    meta.update(parameters=logical, input_path=input_rel, output_path=output_rel)
-    _atomic_write_text(nb_path, json.dumps(nb, ensure_ascii=False, indent=1) + "\n")
 
 
 KERNEL_START_ATTEMPTS = 3
@@ -253,8 +175,9 @@ def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: d
             stage_nb.unlink(missing_ok=True)
 
 
-def _describe_failure(name: str, exc: BaseException, executed: Path | None) -> tuple[str, int | None]:
-    """One Norwegian line: notebook, cell number and first source line, error."""
+def _describe_failure(name: str, exc: BaseException, executed: Path | None) -> tuple[str, int | None, str]:
+    """One Norwegian line (notebook, cell number and first source line, error), the cell
+    number and the error's class name."""
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
@@ -275,9 +198,9 @@ def _describe_failure(name: str, exc: BaseException, executed: Path | None) -> t
             first = first[:77] + "..."
         return (
             f"notatboken {name} feilet i celle {cell_no} («{first}»): {exc.ename}: {exc.evalue}",
-            cell_no,
+            cell_no, exc.ename,
         )
-    return f"notatboken {name} feilet: {type(exc).__name__}: {exc}", None
+    return f"notatboken {name} feilet: {type(exc).__name__}: {exc}", None, type(exc).__name__
 
 
 def run_notebook(
@@ -288,25 +211,29 @@ def run_notebook(
     root: Path | None = None,
     key: str | None = None,
     timeout: float | None = None,
+    failed_path: Path | None = None,
 ) -> StepResult:
     """Execute notebooks/<name>.ipynb in-process with papermill; return what it wrote.
 
-    Parameters are resolved and validated (``resolve_parameters``). The notebook writes into
-    staging folders (its `output_dir`, and for the data-preparation step its `data_dir`);
-    only when every cell has run are they moved into place, with the executed notebook at
+    Parameters are resolved and validated (``resolve_parameters``), and `output_dir` is
+    checked (``tillit.book.destination``). The notebook writes into staging folders (its
+    `output_dir`, and for the data-preparation step its `data_dir`); only when every cell has
+    run are they moved into place, with the executed notebook (see ``executed.normalise``) at
     `output_path` (default <output_dir>/notebooks/<name>.ipynb). On failure the executed
-    notebook with the traceback is kept at <output_dir>/failed/<name>.ipynb, nothing else is
-    moved, and :class:`PipelineError` is raised (its ``result`` is the failed StepResult).
+    notebook with the traceback is kept outside outputs/, at `failed_path` (default
+    .tillit/failed/<name>.ipynb), nothing else is moved, and :class:`PipelineError` is raised
+    (its ``result`` is the failed StepResult).
     """
     root = _root(root)
     spec = load_pipeline(root=root)
     logical = resolve_parameters(name, parameters, root=root, spec=spec)
     key = key or step_key(name, logical, root=root, spec=spec)
-    out_dir = _abs(logical["output_dir"], root)
+    dirs = {"raw_dir": logical["raw_dir"], "data_dir": logical["data_dir"]}
+    out_dir = prepare_output_dir(logical["output_dir"], root, **dirs)
     data_dir = _abs(logical["data_dir"], root)
     final_nb = Path(output_path) if output_path else out_dir / "notebooks" / f"{name}.ipynb"
-    final_nb = final_nb if final_nb.is_absolute() else root / final_nb
-    failed_nb = out_dir / "failed" / f"{name}.ipynb"
+    final_nb = check_output_file(final_nb, root, **dirs)
+    failed_nb = Path(failed_path) if failed_path else root / FAILED_DIR / f"{name}.ipynb"
     prepare = is_prepare_step(name, spec)
 
     token = f"{name}-{uuid.uuid4().hex[:10]}"
@@ -321,7 +248,7 @@ def run_notebook(
 
     started, t0 = _now(), time.perf_counter()
     stage_out.mkdir(parents=True, exist_ok=True)
-    seeds = _seed_logs(out_dir, stage_out)
+    seed = seed_log(out_dir, stage_out) if spec.spec(name).appendix else None
     if stage_data is not None:
         stage_data.mkdir(parents=True, exist_ok=True)
     try:
@@ -330,36 +257,28 @@ def run_notebook(
         try:
             _execute_with_retry(pm, root, name, stage_nb, actual, timeout)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one message
-            kept = None
-            if stage_nb.is_file():
-                failed_nb.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage_nb, failed_nb)
-                kept = failed_nb
-            msg, cell = _describe_failure(name, exc, kept)
-            msg = msg[0].upper() + msg[1:]
-            if kept is not None:
-                msg += f"\nDen kjørte notatboken med feilen er lagret i {_rel(kept, root)}"
-            result = StepResult(
-                name, key, "failed", time.perf_counter() - t0, [], msg,
-                started=started, finished=_now(),
-                notebook_path=str(kept) if kept else None, cell=cell,
-            )
-            raise PipelineError(msg, notebook=name, cell=cell, failed_path=kept, result=result) from exc
+            result = _failed(name, key, exc, stage_nb, failed_nb, root, started, t0)
+            raise PipelineError(result.error, notebook=name, cell=result.cell,
+                                failed_path=Path(result.notebook_path) if result.notebook_path else None,
+                                result=result) from exc
 
-        _rewrite_injected(stage_nb, logical, f"notebooks/{name}.ipynb", _rel(final_nb, root))
+        warnings = normalise(stage_nb, name, logical, f"notebooks/{name}.ipynb", _rel(final_nb, root), root)
+        take_part(stage_out, name, seed)
         owned: list[Path] = []
         if stage_data is not None:
             _replace_dir(stage_data, data_dir)
             owned.extend(_walk_files(data_dir))
-        owned.extend(_promote(stage_out, out_dir, seeds))
+        owned.extend(_promote(stage_out, out_dir))
         final_nb.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage_nb, final_nb)
+        move(stage_nb, final_nb)
         owned.append(final_nb)
         failed_nb.unlink(missing_ok=True)
+        assemble_log(out_dir)
         hashes = {_rel(p, root): file_sha256(p) for p in owned}
         return StepResult(
             name, key, "ok", time.perf_counter() - t0, sorted(hashes), None,
             output_hashes=hashes, started=started, finished=_now(), notebook_path=str(final_nb),
+            warnings=warnings,
         )
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -369,3 +288,21 @@ def run_notebook(
             (out_dir / STAGING_DIR).rmdir()  # only if empty (other steps may be staging)
 
 
+def _failed(name: str, key: str, exc: BaseException, stage_nb: Path, failed_nb: Path, root: Path,
+            started: str, t0: float) -> StepResult:
+    """The failed StepResult: the executed notebook kept outside outputs/ (unless the build
+    is being interrupted: then the failure is the interruption's, and nothing is kept), the
+    full message for the terminal, and one without the error's text for the manifest."""
+    kept = None
+    if stage_nb.is_file() and not INTERRUPTED.is_set():
+        failed_nb.parent.mkdir(parents=True, exist_ok=True)
+        move(stage_nb, failed_nb)
+        kept = failed_nb
+    msg, cell, ename = _describe_failure(name, exc, kept)
+    msg = msg[0].upper() + msg[1:]
+    public = f"Notatboken {name} feilet" + (f" i celle {cell}" if cell else "") + f" ({ename})"
+    if kept is not None:
+        msg += f"\nDen kjørte notatboken med feilen er lagret i {_rel(kept, root)}"
+        public += f"; den kjørte notatboken med feilen er lagret i {_rel(kept, root)}"
+    return StepResult(name, key, "failed", time.perf_counter() - t0, [], msg, started=started, finished=_now(),
+                      notebook_path=str(kept) if kept else None, cell=cell, public_error=public)

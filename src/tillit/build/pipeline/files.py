@@ -5,6 +5,7 @@ place are renames (`os.replace`), so a reader sees the old file or the new one, 
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -73,14 +74,49 @@ def _digest(obj: Any) -> str:
 # --------------------------------------------------------------------------------------
 # Atomic moves
 # --------------------------------------------------------------------------------------
+def move(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst` (a file, or a folder where nothing is yet); across file systems,
+    where a rename is impossible (EXDEV), copy next to `dst` first and rename that into place,
+    so `dst` is still never seen half-written. `src` is removed once `dst` is complete."""
+    try:
+        os.replace(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    tmp = dst.parent / f".{dst.name}.copy-{uuid.uuid4().hex[:8]}"
+    try:
+        if Path(src).is_dir():
+            shutil.copytree(src, tmp, symlinks=True)
+        else:
+            shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+    if Path(src).is_dir():
+        shutil.rmtree(src, ignore_errors=True)
+    else:
+        Path(src).unlink(missing_ok=True)
+
+
 def _replace_dir(new: Path, target: Path) -> None:
-    """Put directory `new` at `target`: rename the old one aside, rename in, delete the old."""
+    """Put directory `new` at `target`: rename the old one aside, move in, delete the old
+    (the old one is put back if the move fails)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     trash = None
     if target.exists():
         trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(target, trash)
-    os.replace(new, target)
+    try:
+        move(new, target)
+    except BaseException:
+        if trash is not None and not target.exists():
+            os.replace(trash, target)
+        raise
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
 

@@ -28,10 +28,13 @@ from tillit.build.pipeline.cache import (
     environment_hash,
     key_parts,
     manifest_path,
+    package_hash,
     read_manifest,
     MANIFEST_NAME,
 )
+from tillit.book.destination import prepare_output_dir
 from tillit.build.pipeline.execute import (
+    INTERRUPTED,
     STAGING_DIR,
     BuildLockedError,
     PipelineError,
@@ -39,7 +42,8 @@ from tillit.build.pipeline.execute import (
     _root_env,
     run_notebook,
 )
-from tillit.build.pipeline.files import _digest, _rel
+from tillit.build.pipeline.files import _digest, _rel, tree_hashes
+from tillit.build.pipeline.logs import assemble_log
 from tillit.build.pipeline.params import _abs, _params_file, _root, resolve_parameters
 from tillit.config import ConfigError, PipelineSpec, load_pipeline, load_run_params
 
@@ -53,7 +57,7 @@ def run_step(name: str, parameters: dict | None = None, *, root: Path | None = N
     the next build re-runs the step with the pipeline's parameters)."""
     root = _root(root)
     spec = load_pipeline(root=root)
-    out_dir = _abs(load_run_params(_params_file(spec, root)).output_dir, root)
+    out_dir = _output_dir(load_run_params(_params_file(spec, root)), root)
     resolved = resolve_parameters(name, parameters, root=root, spec=spec)
     lock = _acquire_lock(out_dir, root)
     try:
@@ -132,6 +136,16 @@ def _acquire_lock(out_dir: Path, root: Path):
     return lock
 
 
+def _warning_lines(result: StepResult, limit: int = 8) -> list[str]:
+    """A step's stderr (warnings), for the terminal only; the full text is in .tillit/logs/."""
+    if not result.warnings:
+        return []
+    lines = [f"    merk: {w}" for w in result.warnings[:limit]]
+    if len(result.warnings) > limit:
+        lines.append(f"    merk: … {len(result.warnings) - limit} linjer til i .tillit/logs/{result.name}.log")
+    return lines
+
+
 def _line(result: StepResult) -> str:
     # Same layout as tillit.build.cli.step_line, so build and render lines align.
     line = f"  {result.name:<28} {result.seconds:7.1f} s  {result.status}"
@@ -160,21 +174,61 @@ def build(
     root = _root(root)
     spec = load_pipeline(root=root)
     shared = load_run_params(_params_file(spec, root))
-    out_dir = _abs(shared.output_dir, root)
+    out_dir = _output_dir(shared, root)
     names = spec.names()
     selected = list(names) if only is None else list(only)
     for name in selected:
         spec.spec(name)  # unknown name → ConfigError listing the known ones
-    n_workers = workers if workers is not None else spec.workers
+    n_workers = check_workers(workers if workers is not None else spec.workers, "--workers")
     n_workers = n_workers or os.cpu_count() or 1
 
     lock = _acquire_lock(out_dir, root)
     try:
         with _sigterm_as_interrupt(), _root_env(root):
+            INTERRUPTED.clear()
             _clean_stale_staging(out_dir, _abs(shared.data_dir, root))
+            assemble_log(out_dir)
             return _build_locked(spec, root, out_dir, selected, force, n_workers, progress)
     finally:
         lock.release()
+
+
+def check_workers(value, label: str) -> int:
+    """A worker count: a whole number ≥ 0 (0 = one per core)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{label} = {value!r}: antall arbeidere må være et heltall ≥ 0 (0 = ett per kjerne)")
+    return value
+
+
+def _output_dir(shared, root: Path) -> Path:
+    """The checked output folder of the shared parameters (tillit.book.destination)."""
+    return prepare_output_dir(shared.output_dir, root, raw_dir=shared.raw_dir, data_dir=shared.data_dir)
+
+
+AUDIT_NAME = "disclosure_audit.json"
+
+
+def audit_key(out_dir: Path, root: Path, min_cell: int) -> str:
+    """What the audit's verdict depends on: every register, every published CSV, the params
+    (codebook, published targets), the package code and min_cell."""
+    parts = {"registers": tree_hashes(out_dir / "disclosure", root), "tables": tree_hashes(out_dir / "tables", root),
+             "params": tree_hashes(root / "params", root), "package": package_hash(), "min_cell": min_cell}
+    return _digest(parts)
+
+
+def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip: tuple[str, ...] = ()):
+    """The disclosure audit over everything published in `out_dir` (tillit.stats.audit) but
+    the notebooks in `skip`; written to disclosure_audit.json when `write`. Raises
+    DisclosureError when it fails."""
+    from tillit.stats.audit import run_audit, write_result
+    from tillit.stats.disclosure import DisclosureError
+
+    result = run_audit(out_dir, min_cell=min_cell, published_yml=root / "params" / "published.yml", skip=skip)
+    if write:
+        write_result(result, out_dir)
+    if not result.ok:
+        raise DisclosureError(result.message())
+    return result
 
 
 
@@ -199,6 +253,7 @@ class _Build:
         self.results: dict[str, StepResult] = {}
         self.failure: StepResult | None = None
         self.n_workers = n_workers
+        self.min_cell = load_run_params(_params_file(spec, root)).effective_min_cell
 
     # -- one step ------------------------------------------------------------------------
     def step(self, name: str) -> StepResult:
@@ -235,8 +290,31 @@ class _Build:
         self.manifest["steps"][result.name] = _entry(result, self.manifest["steps"].get(result.name))
         _save_build_manifest(self.mpath, self.manifest)
         self.progress(_line(result))
+        for line in _warning_lines(result):
+            self.progress(line)
         if result.status == "failed" and self.failure is None:
             self.failure = result
+
+    def audit(self, *, write: bool) -> None:
+        """Run the audit unless everything it reads is as when it last passed (then it is
+        skipped, so a no-op rebuild stays fast)."""
+        t0 = time.perf_counter()
+        out_dir = self.mpath.parent
+        # Before the appendices, their (maybe stale) tables are left out; after, all count.
+        skip = tuple(n for n in self.spec.names() if self.spec.spec(n).appendix) if write else ()
+        key = audit_key(out_dir, self.root, self.min_cell) + ",".join(skip)
+        stage = "audit" if write else "audit_final"
+        previous = self.manifest.get(stage) or {}
+        if previous.get("ok") and previous.get("key") == key and (not write or (out_dir / AUDIT_NAME).is_file()):
+            return
+        result = audit(out_dir, self.root, self.min_cell, write=write, skip=skip)
+        seconds = time.perf_counter() - t0
+        self.manifest[stage] = {"ok": result.ok, "key": key, "seconds": round(seconds, 3),
+                                "suppressed_counts": result.suppressed,
+                                "published_equations": result.equations, "tables": result.tables}
+        if result.tables:
+            self.progress(f"  {'revisjon (skjulte tall)':<28} {seconds:7.1f} s  ok "
+                          f"({result.suppressed} skjulte tall, {result.equations} publiserte likninger)")
 
     def finish(self, status: str) -> None:
         self.manifest["build"].update(finished=_now(), status=status)
@@ -269,6 +347,7 @@ class _Build:
                         other.cancel()
 
     def interrupted(self, pool: ThreadPoolExecutor) -> None:
+        INTERRUPTED.set()  # a kernel killed now is not the notebook's failure: keep no copy
         for fut in self.running:
             fut.cancel()
         _kill_kernels()
@@ -288,9 +367,18 @@ class _Build:
         self.running: set[Future] = set()
         try:
             try:
-                for phase in self.phases():
+                prep, chapters, appendices = self.phases()
+                for phase in (prep, chapters):
                     if self.failure is None and phase:
                         self.run_phase(pool, phase)
+                if self.failure is None:
+                    # The appendices show the audit of the chapters' numbers; after them the
+                    # audit runs again over everything, the appendices' own tables included.
+                    self.audit(write=True)
+                    if appendices:
+                        self.run_phase(pool, appendices)
+                    if self.failure is None and appendices:
+                        self.audit(write=False)
             except KeyboardInterrupt:
                 self.interrupted(pool)
                 raise
