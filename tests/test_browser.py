@@ -31,7 +31,7 @@ CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--hide-scrollbars"]
 VIEWPORTS = {"desktop": (1366, 900, False), "phone": (390, 844, True)}
-SHOT_PAGES = {"index": "index.html", "04_4_styring": "04_4_styring.html"}
+SHOT_PAGES = {"index": "index.html", "04_hovedfunn": "04_hovedfunn.html"}
 BAD_TEXT = [re.compile(p) for p in (
     r"Traceback \(most recent call last\)", r"<pandas\.", r"\bdtype: (?:int|float|object)\d*\b",
     r"\[\d+ rows x \d+ columns\]", r"\bobject at 0x[0-9a-f]+", r"^\s*Unnamed: 0", r"\bNaN\b")]
@@ -191,7 +191,7 @@ def test_no_traceback_or_raw_repr_visible(crawl):
 @pytest.mark.slow
 def test_code_is_hidden_until_unfolded(served_book, driver):
     _, base, _, _ = served_book
-    driver.get(urljoin(base, "04_4_styring.html"))
+    driver.get(urljoin(base, "04_hovedfunn.html"))
     from selenium.webdriver.common.by import By
 
     folds = driver.find_elements(By.CSS_SELECTOR, "details.code, details.code-fold")
