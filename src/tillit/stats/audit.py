@@ -40,6 +40,7 @@ EXACT = 1e-9  # a share in a register is the gate's float: as good as exact
 # The respondents the response profile and the ledger describe; a source that does not say
 # which survey it counts is taken to be about them (the cautious choice).
 MAIN_POPULATION = "survey_2023"
+GROUP_DIMS = ("unit_type", "role", "line")
 
 
 class AuditError(ValueError):
@@ -108,6 +109,7 @@ class Model:
         self.atoms: dict[str, list[frozenset]] = {}
         self.eq_rows: list[dict[int, float]] = []
         self.eq_rhs: list[float] = []
+        self.eq_tags: list[str | None] = []  # the table an equality comes from (None: identities)
         self.ub_rows: list[dict[int, float]] = []
         self.ub_rhs: list[float] = []
 
@@ -154,6 +156,7 @@ class Model:
                     row[self.pop(population, d)] = -1.0
                 self.eq_rows.append(row)
                 self.eq_rhs.append(0.0)
+                self.eq_tags.append(None)
 
     def matches(self, d: tuple[str, str], group: dict, universe) -> bool:
         if universe is not None and d not in universe:
@@ -202,11 +205,12 @@ class Model:
                     out[self._var(("a", population, item, atom, c))] = 1.0
         return out
 
-    def equal(self, expr: dict[int, float], value: float) -> None:
+    def equal(self, expr: dict[int, float], value: float, tag: str | None = None) -> None:
         if self.planning:
             return
         self.eq_rows.append(expr)
         self.eq_rhs.append(float(value))
+        self.eq_tags.append(tag)
 
     def share_between(self, num: dict[int, float], den: dict[int, float], lo: float, hi: float) -> None:
         """lo·den ≤ num ≤ hi·den."""
@@ -251,8 +255,9 @@ def _bounds(model: Model, targets: list[dict[int, float]]) -> list[tuple[float, 
                   b_ub=b_ub if a_ub is not None else None, bounds=(0, None), method="highs")
     probe = linprog(np.zeros(n), **kwargs)
     if probe.status == 2:
-        raise AuditError("de publiserte tallene motsier hverandre (ingen løsning finnes); "
-                         "et register eller en kilde er feil")
+        raise AuditError("de publiserte tallene motsier hverandre (ingen løsning finnes): "
+                         + ", ".join(_inconsistent(model)) + " beskriver ikke det de teller riktig "
+                         "(et filter på svarene? lag tabellen med tillit.stats.tables på hele gruppen)")
     out = []
     for target in targets:
         c = np.zeros(n)
@@ -264,6 +269,30 @@ def _bounds(model: Model, targets: list[dict[int, float]]) -> list[tuple[float, 
         high = -hi.fun if hi.status == 0 else float("inf")
         out.append((low, high))
     return out
+
+
+def _inconsistent(model: Model) -> list[str]:
+    """The tables whose equalities cannot all hold: the same problem with a slack on every
+    published equality, the total slack minimised; tables with slack left are named."""
+    from scipy.optimize import linprog
+    from scipy.sparse import hstack
+
+    n, a_eq, b_eq, a_ub, b_ub = model.matrices()
+    tagged = [i for i, t in enumerate(model.eq_tags) if t is not None]
+    m = a_eq.shape[0]
+    pick = np.zeros((m, len(tagged)))
+    for k, i in enumerate(tagged):
+        pick[i, k] = 1.0
+    a = hstack([a_eq, pick, -pick]).tocsr()
+    c = np.concatenate([np.zeros(n), np.ones(2 * len(tagged))])
+    ub = hstack([a_ub, np.zeros((a_ub.shape[0], 2 * len(tagged)))]).tocsr() if a_ub is not None else None
+    res = linprog(c, A_eq=a, b_eq=b_eq, A_ub=ub, b_ub=b_ub if ub is not None else None, bounds=(0, None),
+                  method="highs")
+    if res.status != 0:
+        return ["(ukjent tabell)"]
+    slack = res.x[n:n + len(tagged)] + res.x[n + len(tagged):]
+    return sorted({model.eq_tags[tagged[k]] for k in np.nonzero(slack > 1e-6)[0]}) or ["(ukjent tabell)"]
+
 
 
 # --------------------------------------------------------------------------------------
@@ -307,6 +336,12 @@ def _add_registers(model: Model, regs: list[dict], result: AuditResult) -> list[
                     src_exprs = parts
             else:
                 src_exprs = [row.get("source")] if row.get("source") is not None else None
+            unsupported = [d for src in (src_exprs or []) for d in (src.get("group") or {}) if d not in GROUP_DIMS]
+            if unsupported:
+                result.unaudited.append(Finding(table, row["label"], "hele raden",
+                                                f"gruppert på «{unsupported[0]}», som revisjonen ikke kan modellere "
+                                                "(bare enhetstype, rolle og linje)"))
+                continue
             for quantity, value in _row_quantities(row):
                 if src_exprs is None:
                     if value is None or (quantity in ("n", "dont_know", DK_LABEL) and value < min_cell):
@@ -325,7 +360,7 @@ def _add_registers(model: Model, regs: list[dict], result: AuditResult) -> list[
                     if quantity in PROTECTED:
                         targets.append((Finding(table, row["label"], _qlabel(quantity), ""), expr))
                     continue
-                model.equal(expr, value)
+                model.equal(expr, value, table)
                 result.equations += 1
                 # A group's size and its "Vet ikke" count must be at least min_cell (other
                 # answer categories may be small: the rule is about groups, not cells).
@@ -409,7 +444,8 @@ def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result:
         if spec.get("kind") == "count" and not spec.get("filter"):
             digits = re.sub(r"\D", "", rec.get("recomputed", ""))
             if digits:
-                model.equal(model.expr({"item": None, "group": {}, "universe": None}, "count"), int(digits))
+                model.equal(model.expr({"item": None, "group": {}, "universe": None}, "count"), int(digits),
+                            "regnskapet")
                 result.equations += 1
             continue
         if not shares or len(printed) < len(shares):
@@ -444,14 +480,18 @@ def _shares_in(spec) -> list[dict]:
 
 
 def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_yml: Path | None = None,
-              skip: tuple[str, ...] = ()) -> AuditResult:
+              skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None) -> AuditResult:
     """Audit everything published under `out_dir`; return the result (see :class:`AuditResult`).
 
     `skip`: notebooks whose tables are left out (the build audits the chapters before the
-    appendices run, and everything after)."""
+    appendices run, and everything after). `only`: the notebooks of the pipeline (tables of
+    other notebooks, left over in a folder the build does not own, are ignored)."""
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     result = AuditResult(min_cell=int(min_cell))
+    appendix_skipped = bool(skip)
+    if only is not None:
+        skip = (*skip, *{r["table_id"].split("/")[0] for r in _registers(out_dir)} - set(only))
     regs = [r for r in _registers(out_dir) if r["table_id"].split("/")[0] not in skip]
     result.tables = len(regs)
     if not regs:
@@ -464,7 +504,7 @@ def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_ym
         codebook = load_codebook(published_yml.parent / "codebook.yml" if published_yml else None)
     model = Model(codebook)
     scratch = AuditResult(min_cell=result.min_cell)
-    ledger = published_yml if not skip else None  # the ledger is an appendix table
+    ledger = published_yml if not appendix_skipped else None  # the ledger is an appendix table
     _add_registers(model, regs, scratch)          # planning pass: which groups each question has
     _add_ledger(model, out_dir, ledger, scratch)
     model.freeze()

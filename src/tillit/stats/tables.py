@@ -131,6 +131,10 @@ def _note(frame: pd.DataFrame, by: list[str], measure: str, df: pd.DataFrame, cb
           denominator="all", values=(), n_col="n") -> None:
     """Note every row of `frame`, tabulated from `df`, in :data:`SOURCES`."""
     universe, population = _universe(df), _population(df)
+    # A grouping column that is not a demographic one and holds one value for the whole
+    # frame ("alle") groups nothing: left out. Any other is kept, and the audit reports the
+    # row as one it cannot model.
+    by = [d for d in by if d in GROUP_DIMS or frame[d].nunique(dropna=False) > 1]
     for _, row in frame.iterrows():
         group = {d: str(row[d]) for d in by}
         SOURCES.add(Source(measure, item if item is not None else row.get("item"),

@@ -136,6 +136,13 @@ def _acquire_lock(out_dir: Path, root: Path):
     return lock
 
 
+def _in_sources(path: Path, root: Path) -> bool:
+    from tillit.book.destination import SOURCE_DIRS
+
+    rel = path.resolve().relative_to(root)
+    return rel.parts[0] in SOURCE_DIRS and rel.parts[0] != "data" or rel.parts[:2] == ("data", "raw")
+
+
 def _warning_lines(result: StepResult, limit: int = 8) -> list[str]:
     """A step's stderr (warnings), for the terminal only; the full text is in .tillit/logs/."""
     if not result.warnings:
@@ -216,14 +223,16 @@ def audit_key(out_dir: Path, root: Path, min_cell: int) -> str:
     return _digest(parts)
 
 
-def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip: tuple[str, ...] = ()):
+def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip: tuple[str, ...] = (),
+          only: tuple[str, ...] | None = None):
     """The disclosure audit over everything published in `out_dir` (tillit.stats.audit) but
     the notebooks in `skip`; written to disclosure_audit.json when `write`. Raises
     DisclosureError when it fails."""
     from tillit.stats.audit import run_audit, write_result
     from tillit.stats.disclosure import DisclosureError
 
-    result = run_audit(out_dir, min_cell=min_cell, published_yml=root / "params" / "published.yml", skip=skip)
+    result = run_audit(out_dir, min_cell=min_cell, published_yml=root / "params" / "published.yml", skip=skip,
+                       only=only)
     if write:
         write_result(result, out_dir)
     if not result.ok:
@@ -253,7 +262,22 @@ class _Build:
         self.results: dict[str, StepResult] = {}
         self.failure: StepResult | None = None
         self.n_workers = n_workers
+        self.prune_removed_steps()
         self.min_cell = load_run_params(_params_file(spec, root)).effective_min_cell
+
+    def prune_removed_steps(self) -> None:
+        """Outputs of notebooks no longer in pipeline.yml are stale: delete the files their
+        manifest entries recorded, and the entries (outputs/ is wholly generated)."""
+        names = set(self.spec.names())
+        for name in [n for n in self.manifest["steps"] if n not in names]:
+            entry = self.manifest["steps"].pop(name)
+            for rel in entry.get("outputs") or {}:
+                path = _abs(rel, self.root)
+                if path.is_file() and self.root in path.resolve().parents and not _in_sources(path, self.root):
+                    path.unlink()
+                    with contextlib.suppress(OSError):
+                        path.parent.rmdir()  # only if empty
+            self.progress(f"  {name:<28} {0.0:7.1f} s  fjernet (ikke lenger i pipeline.yml)")
 
     # -- one step ------------------------------------------------------------------------
     def step(self, name: str) -> StepResult:
@@ -307,7 +331,7 @@ class _Build:
         previous = self.manifest.get(stage) or {}
         if previous.get("ok") and previous.get("key") == key and (not write or (out_dir / AUDIT_NAME).is_file()):
             return
-        result = audit(out_dir, self.root, self.min_cell, write=write, skip=skip)
+        result = audit(out_dir, self.root, self.min_cell, write=write, skip=skip, only=tuple(self.spec.names()))
         seconds = time.perf_counter() - t0
         self.manifest[stage] = {"ok": result.ok, "key": key, "seconds": round(seconds, 3),
                                 "suppressed_counts": result.suppressed,

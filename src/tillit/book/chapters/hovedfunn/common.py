@@ -168,13 +168,13 @@ class Ranking:
 
 
 def gated_group_shares(ctx: Context, table_id: str, df: pd.DataFrame, var: str, codes: list[int],
-                       by: str | list[str]) -> pd.DataFrame:
+                       by: str | list[str], dont_know: str = "include") -> pd.DataFrame:
     """Share answering ``codes`` on ``var`` per group (Vet ikke in the denominator), gated:
     [*by, n, share, lo, hi] with NaN in groups under min_cell. Group columns keep their keys."""
     from tillit.stats import tables
 
     by = [by] if isinstance(by, str) else list(by)
-    res = tables.share(df, var, codes, by=by)
+    res = tables.share(df, var, codes, by=by, dont_know=dont_know, cb=ctx.codebook)
     gated = ctx.gate.means(table_id, res.set_index(by)[["n", "share", "lo", "hi"]])
     ctx.gate.write_log()
     return gated.values.reset_index()

@@ -240,8 +240,10 @@ def municipal_vs_state(ctx: Context, label: str = "fig-kommunal-statlig") -> Mun
     ctx.figure(fig, label, "Hvordan kommunal og statlig styring påvirker handlingsrommet, ledere på NAV-kontor "
                f"({caption_n(counts['n'].max())})", "To liggende stolper, kommunal og statlig styring, med negative "
                "svar mot venstre og positive mot høyre.", data=shown.reset_index().rename(columns=str))
-    yes_no = gated_group_shares(ctx, f"{ctx.name}/tbl-malkonflikt", sub[sub["goal_conflict"].isin([1, 2])].assign(alle="alle"),
-                                "goal_conflict", [1], "alle")
+    # Those who answered yes or no: "Vet ikke" left out by tables.share, not by filtering the
+    # leaders on their answer (a filter on answers makes the row's group unknown to the audit).
+    yes_no = gated_group_shares(ctx, f"{ctx.name}/tbl-malkonflikt", sub.assign(alle="alle"),
+                                "goal_conflict", [1], "alle", dont_know="exclude")
     yes = float(yes_no["share"].iloc[0]) if len(yes_no) else float("nan")
     n = float(yes_no["n"].iloc[0]) if len(yes_no) else float("nan")
     disp = pd.DataFrame({"Svar": ["Ja", "Nei"], "Andel av dem som svarte ja eller nei": [fmt.pct(yes), fmt.pct(1 - yes)]})
