@@ -160,3 +160,37 @@ def test_a_row_without_a_source_cannot_be_audited(tmp_path):
     gate.write_log()
     result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook())
     assert not result.ok and {f.row for f in result.unaudited} == {"A", "B"}
+
+
+def test_a_ledger_figure_about_a_hidden_small_group_is_found(survey, tmp_path):
+    publish(survey, tmp_path, fixed=True)
+    published = tmp_path / "published.yml"
+    published.write_text(
+        "targets:\n"
+        "  - {id: kontroll_ledere, section: x, statement: x, published: x, check: {op: eq, value: 1},\n"
+        "     compute: {kind: share, var: trust_hindrance, codes: [4, 5], denominator: all,\n"
+        "               filter: {role: [leder], unit_type: [kontroll]}}}\n"
+        "  - {id: alle_ledere, section: x, statement: x, published: x, check: {op: eq, value: 1},\n"
+        "     compute: {kind: share, var: trust_hindrance, codes: [4, 5], denominator: all, filter: {role: [leder]}}}\n",
+        encoding="utf-8")
+    ledger = tmp_path / "tables" / "vedlegg" / "tbl-regnskap.csv"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text("id,recomputed\nkontroll_ledere,\"33 %\"\nalle_ledere,\"21 %\"\n", encoding="utf-8")
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook(), published_yml=published)
+    found = {(f.table_id, f.row) for f in result.violations}
+    assert ("regnskapet", "kontroll_ledere") in found        # a share about 3 leaders
+    assert ("regnskapet", "alle_ledere") not in found        # 33 leaders: fine
+
+
+def test_the_methods_appendix_reports_the_audit(survey, tmp_path):
+    from types import SimpleNamespace
+
+    from tillit.book import audit_report
+
+    ctx = SimpleNamespace(output_dir=tmp_path, min_cell=5)
+    assert "ikke tilgjengelig" in audit_report.audit_text(ctx)
+    publish(survey, tmp_path, fixed=True)
+    audit.write_result(audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook()), tmp_path)
+    text = audit_report.audit_text(ctx)
+    assert "4 tabeller og figurer revidert" in text and "ingen tall som kan regnes tilbake" in text
+    assert "minst 5 respondenter" in audit_report.rule_text(ctx) and "«Vet ikke»" in audit_report.rule_text(ctx)

@@ -45,7 +45,8 @@ def audit_text(ctx) -> str:
         f"tabeller, figurdata, CSV-filer og regnskapet – og setter dem opp som likninger i antall respondenter "
         f"per enhetstype og rolle og per svar. For hvert skjult tall finner den med lineær programmering det "
         f"minste og største antallet som er forenlig med alt som er publisert. Byggingen stopper hvis noe skjult "
-        f"tall kan bestemmes nærmere enn {k}. I denne utgaven er {fmt.num(result['tables'])} tabeller og figurer "
+        f"tall kan bestemmes nærmere enn {k}, eller hvis et tall i regnskapet handler om en gruppe som ikke "
+        f"kan vises å ha minst {k} svar. I denne utgaven er {fmt.num(result['tables'])} tabeller og figurer "
         f"revidert, med {fmt.num(result['published_equations'])} publiserte tall og "
         f"{fmt.num(n_hidden)} skjulte tall."
     )
@@ -58,8 +59,9 @@ def audit_text(ctx) -> str:
         text += (f" Revisjonen fant {fmt.num(len(result['violations']) + len(result['unaudited']))} tall som ikke "
                  "er godt nok beskyttet; byggingen skal da ha stoppet.")
     if result.get("outside_gate"):
-        text += (f" {fmt.num(len(result['outside_gate']))} tabeller med antall gikk ikke gjennom porten, fordi "
-                 "de ikke handler om respondenter (for eksempel dokumenter og prosjekter).")
+        text += (f" {fmt.num(len(result['outside_gate']))} tabeller har antall som ikke kom fra porten (for "
+                 "eksempel antall prosjekter, eller antallet respondenter i en modell); de er ikke revidert og er "
+                 f"listet i {AUDIT_NAME}.")
     return text
 
 

@@ -424,13 +424,15 @@ def _check_csvs(out_dir: Path, regs: list[dict], result: AuditResult, skip: tupl
 _NUM = re.compile(r"(-?\d[\d  ]*(?:,\d+)?)\s*%")
 
 
-def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result: AuditResult) -> None:
-    """Shares and counts of survey groups in the ledger, as rounded where printed."""
+def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result: AuditResult) -> list:
+    """Shares and counts of survey groups in the ledger, as rounded where printed. Returns,
+    per share, the group's size, which must be shown to be at least min_cell."""
+    groups: list[tuple[Finding, dict]] = []
     if published_yml is None or not published_yml.is_file():
-        return
+        return groups
     ledgers = sorted((out_dir / "tables").rglob("tbl-regnskap.csv")) if (out_dir / "tables").is_dir() else []
     if not ledgers:
-        return
+        return groups
     from tillit.config import read_yaml
 
     specs = {t["id"]: t["compute"] for t in read_yaml(published_yml).get("targets", [])}
@@ -458,9 +460,11 @@ def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result:
             half = 0.5 * 10 ** (-decimals) / 100
             src = {"item": s["var"], "group": s.get("filter") or {}, "universe": None,
                    "codes": s.get("codes", []), "denominator": s.get("denominator", "all"), "measure": "share"}
-            model.share_between(model.expr(src, "k"), model.expr(src, "n"),
-                                max(value / 100 - half, 0.0), min(value / 100 + half, 1.0))
+            den = model.expr(src, "n")
+            model.share_between(model.expr(src, "k"), den, max(value / 100 - half, 0.0), min(value / 100 + half, 1.0))
             result.equations += 1
+            groups.append((Finding("regnskapet", rec["id"], "antall bak andelen", ""), den))
+    return groups
 
 
 def _shares_in(spec) -> list[dict]:
@@ -509,11 +513,17 @@ def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_ym
     _add_ledger(model, out_dir, ledger, scratch)
     model.freeze()
     targets = _add_registers(model, regs, result)
-    _add_ledger(model, out_dir, ledger, result)
+    ledger_groups = _add_ledger(model, out_dir, ledger, result)
     _check_csvs(out_dir, regs, result, skip)
     result.suppressed = len(targets)
+    bounds = _bounds(model, [t for _, t in targets] + [g for _, g in ledger_groups]) if targets or ledger_groups else []
+    for (finding, _), (low, _high) in zip(ledger_groups, bounds[len(targets):]):
+        # A ledger figure is published about a group: it must rest on at least min_cell.
+        if low < min_cell - 1e-6:
+            finding.reason = f"gruppen bak tallet kan ikke vises å ha minst {min_cell} svar"
+            result.violations.append(finding)
     if targets:
-        for (finding, _), (low, high) in zip(targets, _bounds(model, [t for _, t in targets])):
+        for (finding, _), (low, high) in zip(targets, bounds[:len(targets)]):
             width = high - low
             result.narrowest = width if result.narrowest is None else min(result.narrowest, width)
             if width < min_cell - 1e-6:
