@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,8 +247,9 @@ class Model:
         return n, a_eq, np.array(self.eq_rhs), a_ub, np.array(self.ub_rhs)
 
 
-def _bounds(model: Model, targets: list[dict[int, float]]) -> list[tuple[float, float]]:
-    """min and max of each target over the published numbers (HiGHS)."""
+def _bounds(model: Model, targets: list[dict[int, float]], *, low_only: int = 0) -> list[tuple[float, float]]:
+    """min and max of each target over the published numbers (HiGHS); for the last
+    `low_only` targets the min alone (max is then inf). Identical targets are solved once."""
     from scipy.optimize import linprog
 
     n, a_eq, b_eq, a_ub, b_ub = model.matrices()
@@ -258,16 +260,23 @@ def _bounds(model: Model, targets: list[dict[int, float]]) -> list[tuple[float, 
         raise AuditError("de publiserte tallene motsier hverandre (ingen løsning finnes): "
                          + ", ".join(_inconsistent(model)) + " beskriver ikke det de teller riktig "
                          "(et filter på svarene? lag tabellen med tillit.stats.tables på hele gruppen)")
+    solved: dict[tuple, tuple[float, float]] = {}
     out = []
-    for target in targets:
-        c = np.zeros(n)
-        for j, v in target.items():
-            c[j] = v
-        lo = linprog(c, **kwargs)
-        hi = linprog(-c, **kwargs)
-        low = lo.fun if lo.status == 0 else 0.0
-        high = -hi.fun if hi.status == 0 else float("inf")
-        out.append((low, high))
+    for i, target in enumerate(targets):
+        both = i < len(targets) - low_only
+        key = (tuple(sorted(target.items())), both)
+        if key not in solved:
+            c = np.zeros(n)
+            for j, v in target.items():
+                c[j] = v
+            lo = linprog(c, **kwargs)
+            low = lo.fun if lo.status == 0 else 0.0
+            high = float("inf")
+            if both:
+                hi = linprog(-c, **kwargs)
+                high = -hi.fun if hi.status == 0 else float("inf")
+            solved[key] = (low, high)
+        out.append(solved[key])
     return out
 
 
@@ -433,9 +442,7 @@ def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result:
     ledgers = sorted((out_dir / "tables").rglob("tbl-regnskap.csv")) if (out_dir / "tables").is_dir() else []
     if not ledgers:
         return groups
-    from tillit.config import read_yaml
-
-    specs = {t["id"]: t["compute"] for t in read_yaml(published_yml).get("targets", [])}
+    specs = _ledger_specs(str(published_yml), published_yml.stat().st_mtime_ns)
     ledger = pd.read_csv(ledgers[0], dtype=str, keep_default_na=False)
     for rec in ledger.to_dict("records"):
         spec = specs.get(rec.get("id"))
@@ -465,6 +472,13 @@ def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result:
             result.equations += 1
             groups.append((Finding("regnskapet", rec["id"], "antall bak andelen", ""), den))
     return groups
+
+
+@lru_cache(maxsize=2)
+def _ledger_specs(path: str, mtime: int) -> dict:
+    from tillit.config import read_yaml
+
+    return {t["id"]: t["compute"] for t in read_yaml(Path(path)).get("targets", [])}
 
 
 def _shares_in(spec) -> list[dict]:
@@ -516,7 +530,8 @@ def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_ym
     ledger_groups = _add_ledger(model, out_dir, ledger, result)
     _check_csvs(out_dir, regs, result, skip)
     result.suppressed = len(targets)
-    bounds = _bounds(model, [t for _, t in targets] + [g for _, g in ledger_groups]) if targets or ledger_groups else []
+    bounds = _bounds(model, [t for _, t in targets] + [g for _, g in ledger_groups],
+                     low_only=len(ledger_groups)) if targets or ledger_groups else []
     for (finding, _), (low, _high) in zip(ledger_groups, bounds[len(targets):]):
         # A ledger figure is published about a group: it must rest on at least min_cell.
         if low < min_cell - 1e-6:
