@@ -390,8 +390,25 @@ def _qlabel(quantity: str) -> str:
 COUNT_NAMES = re.compile(r"^(n|n_.*|k|dont_know|antall.*)$", re.IGNORECASE)
 
 
-def _check_csvs(out_dir: Path, regs: list[dict], result: AuditResult, skip: tuple[str, ...] = ()) -> None:
+def _count_key(column: str, headers: dict[str, str]) -> str | None:
+    """The quantity a CSV column holds ("n", "k", "dont_know"), by its machine name or the
+    reader's header the book gives it (tillit.book.downloads.HEADERS, passed by the build);
+    None for a column that is not a count."""
+    readers = {headers.get(q, q): q for q in QUANTITIES}
+    name = str(column)
+    if name in readers:
+        return readers[name]
+    if name in QUANTITIES:
+        return name
+    if name.startswith("n_"):
+        return "n"
+    return "n" if COUNT_NAMES.match(name) else None
+
+
+def _check_csvs(out_dir: Path, regs: list[dict], result: AuditResult, skip: tuple[str, ...] = (),
+                headers: dict[str, str] | None = None) -> None:
     """Every count column of a gated table's CSV must be one the gate published."""
+    headers = headers or {}
     by_id = {r["table_id"]: r for r in regs}
     everywhere = {q: {float(v) for r in regs for row in r["rows"] for qq, v in _row_quantities(row)
                       if qq == q and v is not None} for q in QUANTITIES}
@@ -404,13 +421,13 @@ def _check_csvs(out_dir: Path, regs: list[dict], result: AuditResult, skip: tupl
             frame = pd.read_csv(path)
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
             continue
-        counts = [c for c in frame.columns if COUNT_NAMES.match(str(c))]
+        counts = [c for c in frame.columns if _count_key(c, headers) is not None]
         reg = by_id.get(table_id)
         if reg is None:
             # Not gated itself: fine if every count in it is one the gate published elsewhere
             # (e.g. a ranking table built from a gated figure); listed otherwise.
             for col in counts:
-                key = "n" if str(col).lower() == "n" or str(col).startswith("n_") else str(col)
+                key = _count_key(col, headers)
                 values = pd.to_numeric(frame[col], errors="coerce").dropna()
                 if any(float(v) not in everywhere.get(key, set()) for v in values):
                     result.outside_gate.append(table_id)
@@ -419,7 +436,7 @@ def _check_csvs(out_dir: Path, regs: list[dict], result: AuditResult, skip: tupl
         published = {q: {v for row in reg["rows"] for qq, v in _row_quantities(row) if qq == q and v is not None}
                      for q in QUANTITIES}
         for col in counts:
-            key = "n" if str(col).lower() == "n" or str(col).startswith("n_") else str(col)
+            key = _count_key(col, headers)
             allowed = {float(a) for a in published.get(key, set())}
             values = pd.to_numeric(frame[col], errors="coerce")
             stray = [i for i, v in enumerate(values) if not pd.isna(v) and float(v) not in allowed]
@@ -433,7 +450,8 @@ def _check_csvs(out_dir: Path, regs: list[dict], result: AuditResult, skip: tupl
 _NUM = re.compile(r"(-?\d[\d  ]*(?:,\d+)?)\s*%")
 
 
-def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result: AuditResult) -> list:
+def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result: AuditResult,
+                headers: dict[str, str] | None = None) -> list:
     """Shares and counts of survey groups in the ledger, as rounded where printed. Returns,
     per share, the group's size, which must be shown to be at least min_cell."""
     groups: list[tuple[Finding, dict]] = []
@@ -444,6 +462,12 @@ def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result:
         return groups
     specs = _ledger_specs(str(published_yml), published_yml.stat().st_mtime_ns)
     ledger = pd.read_csv(ledgers[0], dtype=str, keep_default_na=False)
+    headers = headers or {}
+    # The ledger's columns under their machine names (the book gives readers Norwegian ones).
+    ledger = ledger.rename(columns={headers.get(k, k): k for k in ("id", "recomputed")})
+    if "id" not in ledger.columns or "recomputed" not in ledger.columns:
+        raise AuditError(f"{ledgers[0]}: finner ikke kolonnene id og recomputed (eller {headers.get('id')}, "
+                         f"{headers.get('recomputed')}); regnskapet kan ikke revideres")
     for rec in ledger.to_dict("records"):
         spec = specs.get(rec.get("id"))
         if not spec or spec.get("table", "survey_2023") != "survey_2023":
@@ -498,12 +522,14 @@ def _shares_in(spec) -> list[dict]:
 
 
 def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_yml: Path | None = None,
-              skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None) -> AuditResult:
+              skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None,
+              headers: dict[str, str] | None = None) -> AuditResult:
     """Audit everything published under `out_dir`; return the result (see :class:`AuditResult`).
 
     `skip`: notebooks whose tables are left out (the build audits the chapters before the
     appendices run, and everything after). `only`: the notebooks of the pipeline (tables of
-    other notebooks, left over in a folder the build does not own, are ignored)."""
+    other notebooks, left over in a folder the build does not own, are ignored). `headers`:
+    machine name → the header readers see in the CSVs (tillit.book.downloads.HEADERS)."""
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     result = AuditResult(min_cell=int(min_cell))
@@ -513,7 +539,7 @@ def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_ym
     regs = [r for r in _registers(out_dir) if r["table_id"].split("/")[0] not in skip]
     result.tables = len(regs)
     if not regs:
-        _check_csvs(out_dir, regs, result, skip)
+        _check_csvs(out_dir, regs, result, skip, headers)
         result.seconds = time.perf_counter() - t0
         return result  # nothing went through the gate: nothing to bound
     if codebook is None:
@@ -524,11 +550,11 @@ def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_ym
     scratch = AuditResult(min_cell=result.min_cell)
     ledger = published_yml if not appendix_skipped else None  # the ledger is an appendix table
     _add_registers(model, regs, scratch)          # planning pass: which groups each question has
-    _add_ledger(model, out_dir, ledger, scratch)
+    _add_ledger(model, out_dir, ledger, scratch, headers)
     model.freeze()
     targets = _add_registers(model, regs, result)
-    ledger_groups = _add_ledger(model, out_dir, ledger, result)
-    _check_csvs(out_dir, regs, result, skip)
+    ledger_groups = _add_ledger(model, out_dir, ledger, result, headers)
+    _check_csvs(out_dir, regs, result, skip, headers)
     result.suppressed = len(targets)
     bounds = _bounds(model, [t for _, t in targets] + [g for _, g in ledger_groups],
                      low_only=len(ledger_groups)) if targets or ledger_groups else []

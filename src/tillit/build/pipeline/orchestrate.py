@@ -231,8 +231,12 @@ def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip:
     from tillit.stats.audit import run_audit, write_result
     from tillit.stats.disclosure import DisclosureError
 
+    try:  # the headers the book gives machine names in its CSVs
+        from tillit.book.downloads import HEADERS as headers
+    except ImportError:  # pragma: no cover - a book without reader headers
+        headers = {}
     result = run_audit(out_dir, min_cell=min_cell, published_yml=root / "params" / "published.yml", skip=skip,
-                       only=only)
+                       only=only, headers=headers)
     if write:
         write_result(result, out_dir)
     if not result.ok:
