@@ -9,11 +9,12 @@ from __future__ import annotations
 import pandas as pd
 
 from tillit.book.context import Context
-from tillit.book.chapters.hovedfunn.common import block, goals
+from tillit.book.chapters.hovedfunn.common import block, goal_keyed, goals
 
 
 def main_findings() -> dict:
-    return block()["main_findings"]
+    """The findings per goal, keyed "1" … "5" like the goals."""
+    return goal_keyed(block()["main_findings"])
 
 
 def findings_overview(ctx: Context, label: str = "tbl-hovedfunn") -> pd.DataFrame:
