@@ -40,20 +40,6 @@ def block() -> dict:
     return params_yaml("report.yml")["hovedfunn"]
 
 
-def goal_keyed(data: dict) -> dict:
-    """A mapping keyed by goal number with the keys as strings ("1" … "5"), however the YAML
-    wrote them: params/report.yml keys goals by string, and every lookup in this chapter reads
-    them one way."""
-    return {str(k): v for k, v in data.items()}
-
-
-def goals() -> dict:
-    """The five goals (params/report.yml, shared with the other chapters), keyed "1" … "5"."""
-    from tillit.config import params_yaml
-
-    return goal_keyed(params_yaml("report.yml")["goals"])
-
-
 class Say:
     """Numbers for one chapter's prose, with their kind (through ``ctx.num``).
 
