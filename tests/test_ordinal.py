@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,8 @@ from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
+from tillit import fmt
+from tillit.book import models as bm
 from tillit.stats import ordinal as o
 from tillit.data.codebook import load_codebook
 from tillit.config import ConfigError, read_yaml, repo_root
@@ -414,7 +417,9 @@ def test_brant_detects_non_proportional_odds(cb):
     assert not br.holds and "competition" in br.failed
     cut = br.cut_estimates[br.cut_estimates["kolonne"] == "competition"]
     assert len(cut) == 4 and cut["estimat"].iloc[-1] > cut["estimat"].iloc[0] + 0.3
-    assert "proporsjonale odds ikke holder" in o.describe(fit, br)
+    from tillit.book.numbers import Numbers
+
+    assert "proporsjonale odds ikke holder" in bm.describe(SimpleNamespace(num=Numbers(synthetic=True)), fit, br)
 
 
 def expit_(x):
@@ -435,11 +440,11 @@ def test_odds_ratio_table_and_format(trust_fit):
     assert len(coef) == trust_fit.k_beta and (tab["del"] == "terskel").sum() == 4
     np.testing.assert_allclose(coef["or"], np.exp(trust_fit.beta.to_numpy()))
     assert np.all(coef["or_lav"] < coef["or"]) and np.all(coef["or"] < coef["or_hoy"])
-    assert o.format_or(1.2345, 1.1, 1.38) == "1,23 (1,10–1,38)"
-    nice = o.odds_ratio_table(trust_fit, formatted=True)
+    assert bm.format_or(1.2345, 1.1, 1.38) == "1,23 (1,10–1,38)"
+    nice = bm.reader_table(trust_fit)
     first = nice.iloc[0]
     r = coef.iloc[0]
-    assert first["Oddsforhold (95 % KI)"] == o.format_or(r["or"], r["or_lav"], r["or_hoy"])
+    assert first["Oddsforhold (95 % KI)"] == bm.format_or(r["or"], r["or_lav"], r["or_hoy"])
     assert "," in first["Oddsforhold (95 % KI)"] and "." not in first["Oddsforhold (95 % KI)"]
     assert nice["Referanse"].iloc[list(coef["kolonne"]).index("role[leder]")] == "Medarbeider"
 
@@ -464,10 +469,12 @@ def test_predicted_probabilities(trust_fit):
 
 
 def test_describe_is_computed(trust_fit):
-    text = o.describe(trust_fit)
+    from tillit.book.numbers import Numbers
+
+    text = bm.describe(SimpleNamespace(num=Numbers(synthetic=True)), trust_fit)
     r = o.odds_ratio_table(trust_fit).set_index("kolonne").loc["competition"]
-    assert f"OR {o.fmt.num(r['or'], 2)}" in text
-    assert o.fmt.num(trust_fit.design.n_used) in text
+    assert fmt.num(r["or"], 2) in text
+    assert fmt.num(trust_fit.design.n_used) in text
     assert "ikke årsakseffekter" in text
 
 
@@ -547,7 +554,7 @@ def test_plot_predicted_probabilities(trust_fit):
 
     matplotlib.use("Agg")
     pp = o.predicted_probabilities(trust_fit, "role")
-    ax = o.plot_predicted_probabilities(pp, title="Tillit")
+    ax = bm.plot_predicted_probabilities(pp, title="Tillit")
     assert len(ax.get_legend().get_texts()) == 4
     assert [t.get_text() for t in ax.get_xticklabels()] == trust_fit.design.outcome_labels
     import matplotlib.pyplot as plt
@@ -558,10 +565,10 @@ def test_plot_predicted_probabilities(trust_fit):
 def test_few_clusters_flagged(twin, models, cb):
     fit = o.fit_model("trust", twin, models=models, codebook=cb)
     raw = o.odds_ratio_table(fit)
-    nice = o.odds_ratio_table(fit, formatted=True)
+    nice = bm.reader_table(fit)
     coef = raw[raw["del"] == "koeffisient"].reset_index(drop=True)
-    few = coef["variabel"].isin(fit.design.references) & (coef["klynger"] < o.FEW_CLUSTERS)
+    few = coef["variabel"].isin(fit.design.references) & (coef["klynger"] < o.few_cluster_threshold())
     assert few.any()  # the twin has 2–3 units for the smallest unit types
-    flagged = nice.iloc[: len(coef)]["Merknad"].str.contains("klynger")
-    assert (flagged == few).all()
+    flagged = nice.iloc[: len(coef)]["Intervall"].str.startswith("få enheter")
+    assert (flagged == few).all() and (coef.loc[few, "metode"] == o.METHOD_FEW).all()
     assert (coef.loc[coef["variabel"] == "competition", "n"] == fit.design.n_used).all()
