@@ -168,8 +168,8 @@ def main() -> int:
     # Others may be editing src/tillit while this runs; key the in-process builds on a
     # snapshot of the package so an edit elsewhere does not turn a no-op into a full run.
     snapshot = tmp / "pakke"
-    shutil.copytree(pipeline.PACKAGE_DIR, snapshot, ignore=shutil.ignore_patterns("__pycache__"))
-    pipeline.PACKAGE_DIR = snapshot
+    shutil.copytree(pipeline.cache.PACKAGE_DIR, snapshot, ignore=shutil.ignore_patterns("__pycache__"))
+    pipeline.cache.PACKAGE_DIR = snapshot
 
     if "overhead" in parts:
         # Per-step overhead: papermill import in a fresh process; an empty notebook run.

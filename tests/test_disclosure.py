@@ -133,15 +133,90 @@ def test_property_every_small_cell_hidden_and_no_total_reveals_one(values, total
 
 
 # --- shares and means -------------------------------------------------------------------
-def test_shares_of_small_group_are_suppressed():
+def test_shares_of_small_group_are_suppressed_with_a_second_group():
     answers = pd.DataFrame({"Negativt": [30, 1, 10], "Nøytralt": [20, 1, 10], "Positivt": [50, 2, 30]},
                            index=["Medarbeider", "Leder", "Tillitsvalgt"])
     t = Gate(5).shares("andeler", answers, percent=True)
     assert t.values.loc["Medarbeider", "Positivt"] == pytest.approx(50.0)
     assert t.values.loc["Leder"].isna().all()           # shares and n of a 4-person group
     assert (t.display().loc["Leder"] == MARK).all()
-    assert t.values.loc["Tillitsvalgt", "n"] == 50
-    assert reasons(t) == {("Leder", WHOLE_ROW): REASON_SMALL}
+    # The total (every caption gives n) would give Leder back: the next-smallest group goes too.
+    assert reasons(t) == {("Leder", WHOLE_ROW): REASON_SMALL, ("Tillitsvalgt", WHOLE_ROW): REASON_COMPLEMENT}
+    assert t.values.loc["Medarbeider", "n"] == 100
+    # As before the audit (legacy): the small group alone.
+    old = Gate(5, legacy=True).shares("andeler", answers)
+    assert reasons(old) == {("Leder", WHOLE_ROW): REASON_SMALL}
+
+
+def test_dont_know_count_is_a_group_count():
+    # NKS: 2 said "Vet ikke" (below 5): hidden, with the row's largest share (the shares sum
+    # to 1) and, in the "Vet ikke" column, a second group's (the column has a total too).
+    answers = pd.DataFrame({1: [10, 3, 8], 2: [20, 4, 9], 3: [40, 30, 20], "Vet ikke": [9, 2, 6]},
+                           index=["NAV-kontor", "NKS", "NAY"])
+    t = Gate(5).shares("dk", answers)
+    r = reasons(t)
+    assert r[("NKS", "Vet ikke")] == REASON_SMALL
+    assert r[("NKS", "3")] == REASON_COMPLEMENT            # largest in the row, not the small 3
+    assert sum(1 for (row, col) in r if col == "Vet ikke") == 2
+    assert t.values.loc["NKS", "n"] == 39 and t.values.loc["NKS", 1] == pytest.approx(3 / 39)
+    assert unrecoverable(t.suppressed.iloc[:, :4].to_numpy(), False, False)
+    rows_ok = all(row.sum() != 1 for row in t.suppressed.iloc[:, :4].to_numpy())
+    assert rows_ok
+    # Zero is a small count too.
+    z = Gate(5).shares("dk0", answers.assign(**{"Vet ikke": [9, 0, 6]}))
+    assert ("NKS", "Vet ikke") in reasons(z)
+    # Legacy: "Vet ikke" published whatever its size.
+    assert not reasons(Gate(5, legacy=True).shares("dk", answers))
+
+
+def test_hidden_cells_add_up_to_min_cell():
+    # A hidden 1 and a hidden 2 in one equation would be known to lie in 0–3: the complement
+    # is one that brings the hidden sum to at least min_cell.
+    t = Gate(5).counts("t", counts([[40, 1, 2], [30, 20, 9]]), totals="rows")
+    hidden = t.suppressed.iloc[0, :3].to_numpy()
+    assert hidden[1] and hidden[2]
+    values = np.array([40, 1, 2])
+    assert values[hidden].sum() >= 5
+
+
+def test_means_dont_know_goes_through_the_gate_and_takes_n_with_it():
+    stats = pd.DataFrame({"n": [40, 183, 145], "mean": [3.1, 3.6, 3.7], "dont_know": [12, 0, 1]},
+                         index=["Leder", "Tillitsvalgt", "Verneombud"])
+    t = Gate(5).means("m", stats)
+    assert np.isnan(t.values.loc["Tillitsvalgt", "dont_know"]) and np.isnan(t.values.loc["Verneombud", "dont_know"])
+    # With the group's size known, n would give "Vet ikke" back: hidden too; the mean stays.
+    assert np.isnan(t.values.loc["Tillitsvalgt", "n"]) and t.values.loc["Tillitsvalgt", "mean"] == 3.6
+    # The two small counts add up to 1: the column's largest (Leder, 12) is hidden with them,
+    # and its n too; every mean is still shown.
+    assert np.isnan(t.values.loc["Leder", "dont_know"]) and np.isnan(t.values.loc["Leder", "n"])
+    assert t.values["mean"].notna().all()
+
+
+def test_gated_table_helpers_when_everything_is_hidden():
+    answers = pd.DataFrame({"Ja": [3, 2], "Nei": [1, 1]}, index=["A", "B"])
+    t = Gate(1000).shares("alt", answers)
+    assert t.all_suppressed and t.published().empty
+    assert t.value("A", "Ja") is None and t.value("A", "Ja", default=0.0) == 0.0
+    assert t.value("finnes ikke", "Ja") is None
+    big = Gate(5).shares("stor", pd.DataFrame({"Ja": [30, 20], "Nei": [10, 10]}, index=["A", "B"]))
+    assert not big.all_suppressed and big.value("A", "Ja") == pytest.approx(0.75)
+    gate = Gate(5)
+    assert gate.allows(5) and not gate.allows(4) and not gate.allows(float("nan")) and not gate.allows(None)
+
+
+def test_csv_shares_are_rounded_next_to_n(tmp_path):
+    answers = pd.DataFrame({"Ja": [4, 30], "Nei": [8, 10]}, index=["A", "B"])
+    t = Gate(5).shares("runding", answers)
+    path = t.to_csv(tmp_path / "t.csv")
+    text = path.read_text(encoding="utf-8")
+    assert "0.3333," in text and "0.33333333" not in text
+    assert ",12\n" in text and "12.0" not in text       # n as a whole number
+    from tillit.stats.register import for_csv
+
+    frame = pd.DataFrame({"andel": [1 / 3, 2 / 3], "snitt": [3.14159, 2.5], "n": [12.0, 30.0], "tekst": ["a", "b"]})
+    out = for_csv(frame)
+    assert out["andel"].tolist() == [0.3333, 0.6667] and out["snitt"].tolist() == [3.142, 2.5]
+    assert out["n"].dtype.kind == "i" and out["tekst"].tolist() == ["a", "b"]
 
 
 def test_shares_with_total_row_get_complementary_group():
@@ -154,12 +229,15 @@ def test_shares_with_total_row_get_complementary_group():
     assert t.values.loc[TOTAL, "n"] == 112 and t.values.loc[TOTAL, "Ja"] == pytest.approx(67 / 112)
 
 
-def test_shares_cell_rule_hides_small_count_and_a_complement_in_row():
+def test_shares_cell_rule_hides_small_count_and_complements():
     answers = pd.DataFrame({"Ja": [60, 3], "Nei": [40, 27], "Vet ikke": [9, 20]}, index=["A", "B"])
     t = Gate(5).shares("andeler", answers, cell_rule=True)
     r = reasons(t)
-    assert r == {("B", "Ja"): REASON_SMALL, ("B", "Vet ikke"): REASON_COMPLEMENT}
+    assert r[("B", "Ja")] == REASON_SMALL
+    # Row B (sums to n) and column Ja (sums to a total) each get a second hidden cell.
+    assert r[("B", "Nei")] == REASON_COMPLEMENT and r[("A", "Ja")] == REASON_COMPLEMENT
     assert t.values.loc["B", "n"] == 50 and t.values.loc["A", "Vet ikke"] == pytest.approx(9 / 109)
+    assert unrecoverable(t.suppressed.iloc[:, :3].to_numpy(), True, True)
 
 
 def test_means_of_small_group_are_suppressed_with_complement_from_total():
@@ -169,8 +247,10 @@ def test_means_of_small_group_are_suppressed_with_complement_from_total():
     assert t.values.loc["NKS"].isna().all() and t.values.loc["NAY"].isna().all()
     assert t.values.loc["NAV-kontor", "snitt"] == 3.1 and t.values.loc["Alle", "n"] == 63
     assert reasons(t) == {("NKS", WHOLE_ROW): REASON_SMALL, ("NAY", WHOLE_ROW): REASON_COMPLEMENT}
+    # Without a total row the total is still known (captions give n): the same two groups.
     plain = Gate(5).means("snitt", stats.drop(index="Alle"))
-    assert reasons(plain) == {("NKS", WHOLE_ROW): REASON_SMALL}
+    assert reasons(plain) == {("NKS", WHOLE_ROW): REASON_SMALL, ("NAY", WHOLE_ROW): REASON_COMPLEMENT}
+    assert reasons(Gate(5, legacy=True).means("snitt", stats.drop(index="Alle"))) == {("NKS", WHOLE_ROW): REASON_SMALL}
 
 
 def test_means_input_errors():
@@ -297,13 +377,17 @@ def test_unit_by_role_breakdown_keeps_multiindex():
     assert ("NAV-kontor / Leder", "Ja") in reasons(t)
     s = gate.shares("enhet_rolle_andel", answers.assign(Ja=[1, 40, 10], Nei=[2, 30, 12]), total_row=True)
     r = reasons(s)
-    assert r == {("NAV-kontor / Leder", WHOLE_ROW): REASON_SMALL, ("NKS / Leder", WHOLE_ROW): REASON_COMPLEMENT}
+    # Hidden leaders of NAV-kontor: the other leaders (same role) and the other roles of
+    # NAV-kontor (same unit) would each give it back; one group of each goes too.
+    assert r == {("NAV-kontor / Leder", WHOLE_ROW): REASON_SMALL, ("NKS / Leder", WHOLE_ROW): REASON_COMPLEMENT,
+                 ("NAV-kontor / Medarbeider", WHOLE_ROW): REASON_COMPLEMENT}
 
 
 def test_means_keep_column_order_and_refuse_text():
-    stats = pd.DataFrame({"n": [40, 3], "mean": [3.1, 2.0], "lo": [2.9, 1.0], "hi": [3.3, 3.0]}, index=["A", "B"])
+    stats = pd.DataFrame({"n": [40, 3, 30], "mean": [3.1, 2.0, 2.5], "lo": [2.9, 1.0, 2.2], "hi": [3.3, 3.0, 2.8]},
+                         index=["A", "B", "C"])
     t = Gate(5).means("m", stats)
     assert list(t.values.columns) == ["n", "mean", "lo", "hi"]
     assert t.values.loc["B"].isna().all() and t.values.loc["A", "hi"] == 3.3
     with pytest.raises(DisclosureError, match="kolonne 'mean': forventet tall"):
-        Gate(5).means("m", stats.assign(mean=["høy", "lav"]))
+        Gate(5).means("m", stats.assign(mean=["høy", "lav", "middels"]))

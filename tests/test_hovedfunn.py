@@ -40,6 +40,10 @@ def make_ctx(root, min_cell: int = 5, survey: pd.DataFrame | None = None):
     ctx = nbk.start("04_hovedfunn", ns, banner=False)
     if survey is not None:
         ctx._frames["survey_2023.parquet"] = survey
+        # Changed answers are no longer the twin: a published number that now differs is shown and
+        # marked (as on a real export) instead of refused.
+        ctx.__dict__["data_source"] = {"kind": "endret i testen"}
+        ctx.__dict__.pop("num", None)
     return ctx
 
 
@@ -68,26 +72,32 @@ def test_ranking_orders_largest_first_shares_ties_and_keeps_suppressed_apart():
 
 
 # --- 4.2.1 / 4.2.4.2: the thirteen factors ------------------------------------------------------
+AFFECTS, POSITIVE = "Påvirker positivt eller negativt (%)", "Positivt eller svært positivt (%)"
+
+
 def test_figure_8_is_drawn_in_the_ranking_the_text_cites(ctx, f):
     order = factors.ranking_figure(ctx, f)
     table = csv(ctx, "tbl-faktorer-rangering")
-    by_affects = table.sort_values("affects", ascending=False, kind="stable")
-    assert order == list(table["label"]) == list(by_affects["label"])
-    mor_rank = int(table.set_index("item").loc["f_mor", "rank"])
+    by_affects = table.sort_values(AFFECTS, ascending=False, kind="stable")
+    assert order == list(table["Betegnelse"]) == list(by_affects["Betegnelse"])
+    assert list(csv(ctx, "fig-faktorer-rangering")["Betegnelse"]) == order    # the figure's own numbers too
+    mor_rank = int(table.set_index("Betegnelse").loc[f.label("f_mor"), "Plass"])
     assert factors.mor_rank_text(f).startswith(f"den {fmt.ordinal_word(mor_rank)} av")
     assert mor_rank == 7  # the report's «nr. 7 av 13», reproduced by the twin
-    top3 = [lab for lab in by_affects["label"][:3]]
+    top3 = [lab for lab in by_affects["Betegnelse"][:3]]
     assert factors.top_three_text(f) == fmt.listing([hf.common.lower_first(x) for x in top3])
 
 
 def test_figure_7_is_sorted_by_the_positive_share_the_text_cites(ctx, f):
     order = factors.direction_figure(ctx, f)
     data = csv(ctx, "fig-faktorer-retning")
-    positive = data["4"] + data["5"]
-    assert order == list(data["label"])
+    positive = data[POSITIVE]
+    # The sort key is the sum of the two positive answers (each rounded in the download).
+    assert ((data["Positivt (%)"] + data["Svært positivt (%)"] - positive).abs() <= 0.1 + 1e-9).all()
+    assert order == list(data["Betegnelse"])
     assert list(positive) == sorted(positive, reverse=True)
     text = plain(factors.competence_sentence(hf.Say(ctx), f))
-    best = data.loc[positive.idxmax(), "label"]
+    best = data.loc[positive.idxmax(), "Betegnelse"]
     assert ("størst andel positive svar" in text) == (best == "Egen erfaring og kompetanse")
     assert "75,93" in text
 
@@ -115,8 +125,8 @@ def test_claim_follows_the_data_when_tid_becomes_the_most_negative(processed, ct
 def test_competition_text_names_the_top_and_bottom_of_the_drawn_ranking(ctx):
     c = steering.competition(ctx)
     data = csv(ctx, "fig-konkurranse")
-    alle = data[data["Rolle"] == "Alle roller"].sort_values("share", ascending=False, kind="stable")
-    assert c.chart_order == list(alle["Enhetstype"])
+    alle = data.sort_values("Alle roller: andel (%)", ascending=False, kind="stable")
+    assert c.chart_order == list(alle["Enhetstype"]) == list(data["Enhetstype"])
     text = plain(prose.competition_text(hf.Say(ctx), c))
     top4 = list(alle["Enhetstype"][:4])
     assert text.split(" er enhetstypene der flest")[0].endswith(fmt.listing(top4))
@@ -127,10 +137,10 @@ def test_competition_text_names_the_top_and_bottom_of_the_drawn_ranking(ctx):
 def test_leader_competition_claims_match_the_leader_bars(ctx):
     c = steering.competition(ctx)
     data = csv(ctx, "fig-konkurranse")
-    leaders = data[data["Rolle"] == "Ledere"].sort_values("share", ascending=False)
+    leaders = data.sort_values("Ledere: andel (%)", ascending=False)
     text = plain(prose.leaders_competition_text(hf.Say(ctx), c))
     assert f"lederne i {leaders['Enhetstype'].iloc[0]}" in text
-    gap = leaders["share"].iloc[0] - leaders["share"].iloc[1]
+    gap = (leaders["Ledere: andel (%)"].iloc[0] - leaders["Ledere: andel (%)"].iloc[1]) / 100
     assert ("skiller seg tydelig ut" in text) == (gap >= 0.10)
     assert ("generelt mer" in text) == (c.leader > c.employee)
 
@@ -139,24 +149,26 @@ def test_leader_competition_claims_match_the_leader_bars(ctx):
 def test_trust_standouts_are_the_top_of_the_chart(ctx):
     t = trust.trust_by_unit(ctx)
     data = csv(ctx, "fig-tillit-enhet")
-    high = data["4"] + data["5"]
+    assert data["Enhetstype"].iloc[-1] == trust.ALL_EMPLOYEES     # the bar the text compares with, last
+    units = data.iloc[:-1]
+    high = units["I stor eller svært stor grad (%)"]
+    assert ((units["I stor grad (%)"] + units["I svært stor grad (%)"] - high).abs() <= 0.1 + 1e-9).all()
     assert list(high) == sorted(high, reverse=True)      # drawn in the ranking's order
     text = plain(trust.standouts_text(hf.Say(ctx), t))
-    top2 = list(data["enhetstype"][:2])
+    top2 = list(units["Enhetstype"][:2])
     assert f"høyest ligger {top2[0]} (" in text and f"og {top2[1]} (" in text
     assert text.startswith("Noen enheter skiller seg ut")   # 49 and 44 against 31 for all employees
-    assert f"Lavest ligger {data['enhetstype'].iloc[-1]}" in text
+    assert f"Lavest ligger {units['Enhetstype'].iloc[-1]}" in text
     assert "49" in text and "44" in text                    # the report's NKS and Klage og anke
 
 
 # --- 4.2.3.1 cooperation ------------------------------------------------------------------------
 def test_involvement_claims_match_the_means_and_flip_with_the_data(processed, ctx):
     rm = cooperation.role_means(ctx, ["involve_services", "involve_mor"], "fig-involvering", "Involvering")
-    data = csv(ctx, "fig-involvering")
-    m = data.pivot(index="Spørsmål", columns="Rolle", values="mean")
+    data = csv(ctx, "fig-involvering").set_index("Rolle")
     for item, label in (("involve_services", "Involvering i lokal tjenesteutvikling"),
                         ("involve_mor", "Involvering i mål- og resultatstyring")):
-        row = m.loc[label]
+        row = data[f"{label}: gjennomsnitt"]
         assert rm.leaders_above(item) == bool(row["Leder"] > row["Tillitsvalgt"] and row["Leder"] > row["Verneombud"])
     text = plain(prose.involvement_text(hf.Say(ctx), rm, cooperation.leader_involvement(ctx)))
     assert "i noe mindre grad at de får medvirke" in text
@@ -175,13 +187,18 @@ def test_views_goal_types_and_municipal_words_follow_their_tables(ctx, f):
     say = hf.Say(ctx)
     v = steering.mor_views(ctx, f)
     data = csv(ctx, "fig-mrs-enhet")
-    net = data["4"] + data["5"] - data["1"] - data["2"]
+    net = data["Positivt minus negativt (prosentpoeng)"]
+    parts = data["Positivt (%)"] + data["Svært positivt (%)"] - data["Negativt (%)"] - data["Svært negativt (%)"]
+    assert ((parts - net).abs() <= 0.2 + 1e-9).all()
     assert list(net) == sorted(net, reverse=True)
     text = plain(prose.views_text(say, v, f))
-    assert f"størst i {data['unit_type'].iloc[0]}" in text and f"størst i {data['unit_type'].iloc[-1]}" in text
+    assert f"størst i {data['Enhetstype'].iloc[0]}" in text and f"størst i {data['Enhetstype'].iloc[-1]}" in text
     gt = steering.goal_types(ctx)
-    table = csv(ctx, "tbl-maltyper").set_index("aspect")
-    assert all(gt.qualitative_above()[a] == bool(table.loc[a, "ql_pos"] > table.loc[a, "qn_pos"]) for a in table.index)
+    table = csv(ctx, "tbl-maltyper").set_index("Side ved arbeidet")
+    assert len(table) == len(gt.table) == 5
+    assert all(gt.qualitative_above()[a] == bool(table.loc[r.label, "Kvalitative: positivt (%)"]
+                                                 > table.loc[r.label, "Kvantitative: positivt (%)"])
+               for a, r in gt.table.iterrows())
     assert "på alle fem sidene" in plain(prose.goal_types_text(say, gt))
     mu = steering.municipal_vs_state(ctx)
     diff = mu.difference()
@@ -193,10 +210,11 @@ def test_md_letters_text_names_the_sender_with_most_new_guidelines(ctx):
     m = documents.letters(ctx)
     documents.letters_table(ctx, m)
     table = csv(ctx, "tbl-mdbrev")
-    top = table.loc[table["andel_nye"].idxmax(), "avsender"]
+    short = {m.senders[s]["label"]: m.short(s) for s in m.senders}
+    top = short[table.loc[table["Andel «nye» føringer (%)"].idxmax(), "Avsender"]]
     text = plain(documents.lines_text(hf.Say(ctx), m))
     assert f"{top} legger til flest «nye» føringer" in text
-    assert all(str(v) in text for v in table["styrende"])
+    assert all(str(v) in text for v in table["Styrende mål/føringer"])
     assert m.activity_above_ya() and m.ya_top_concreteness() == "kvantitativ"
 
 
@@ -285,3 +303,54 @@ def test_summary_names_the_same_units_as_the_chapter_figure(ctx):
     assert s["ranking"].keys == t.by_unit.keys
     assert s["top_units"] == [t.by_unit.label(u) for u in t.by_unit.top(2)]
     assert round(100 * s["low"]) == 27 and round(100 * s["high"]) == 31
+
+
+# --- the chapter as the notebook writes it: every claim holds, every number carries its kind ------
+def _run_chapter(root, monkeypatch) -> str:
+    """The notebook's cells run in this process on the test data (the regression cells left out:
+    their prose is book/models.py's), with every figure, table and paragraph collected as the
+    fallback renderer's HTML."""
+    from tillit.book import display
+
+    shown: list[str] = []
+    monkeypatch.setattr(display, "_display", lambda md, plain_text, meta: shown.append(meta.get("html", "")))
+    monkeypatch.setattr(display, "show_prose", lambda md: shown.append(f"<div class='prose'><p>{md}</p></div>"))
+    nb = json.loads((repo_root() / "notebooks" / "04_hovedfunn.ipynb").read_text(encoding="utf-8"))
+    ns: dict = {}
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or "models." in source or "model_set" in source:
+            continue
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            exec(source, ns)
+            ns.update(data_dir=str(root / "processed"), raw_dir=str(root / "raw"),
+                      output_dir=str(root / "out-notebook"))
+            continue
+        exec(source.replace("nbk.start(\"04_hovedfunn\", globals())",
+                            "nbk.start(\"04_hovedfunn\", globals(), banner=False)"), ns)
+    return "<html><body><main>" + "\n".join(shown) + "</main></body></html>"
+
+
+def test_every_claim_in_the_chapter_holds_against_the_table_it_names(processed, monkeypatch):
+    from tillit.book import numbers_check as nc
+
+    page = _run_chapter(processed, monkeypatch)
+    problems = nc.check_book({"04_hovedfunn.html": page}, ledger_ids={"app-regnskap.html": set()})
+    claims = nc.count_kinds({"p": page})["påstand"]
+    assert claims >= 60, claims          # every comparative word the chapter prints is a claim
+    assert not [str(p) for p in problems if p.check == "claim"]
+    # No number in the chapter's own prose, captions or tables without its kind.
+    assert not [str(p) for p in problems if p.check in ("unmarked", "table-cell")]
+
+
+def test_claims_wrap_numbers_nest_and_refuse_what_the_table_contradicts(ctx):
+    from tillit.book.numbers import ClaimError
+
+    say = hf.Say(ctx)
+    vals = {"A": 49.0, "B": 43.3, "C": 10.0}
+    inner = say.claim(say.count(2), table="tbl-x", column="Negativt", rows="B", op="rank", k=2, values=vals)
+    both = say.claim(inner, table="tbl-x", column="Negativt", rows="B", op="top", k=2, values=vals)
+    assert both.count('class="claim"') == 2 and 'class="tall"' in both and plain(both).startswith("2")
+    assert say.claim("høyest", table="tbl-x", column="Negativt", rows="D", values=vals) == "høyest"  # suppressed row
+    with pytest.raises(ClaimError):
+        say.claim("oftest", table="tbl-x", column="Negativt", rows="B", values=vals)

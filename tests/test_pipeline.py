@@ -78,7 +78,7 @@ def make_compendium(root: Path, chapters=("01_a", "02_b"), overrides=None, worke
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "params" / "default.yml").write_text(
         "data_dir: data/processed\nraw_dir: data/raw\noutput_dir: outputs\n"
-        "min_cell: 5\nstrict_disclosure: false\ntargets: error\n", encoding="utf-8")
+        "min_cell: 5\nstrict_disclosure: false\ntargets: error\nstrict_duplicates: false\n", encoding="utf-8")
     (root / "params" / "extra.yml").write_text("a: 1\n", encoding="utf-8")
     spec = {
         "parameters": "params/default.yml",
@@ -106,7 +106,7 @@ def fixed_package(tmp_path, monkeypatch):
     (pkg / "modul.py").write_text("X = 1\n", encoding="utf-8")
     (pkg / "build" / "pipeline.py").write_text("# runner\n", encoding="utf-8")
     (pkg / "book" / "templates" / "side.html").write_text("<p></p>", encoding="utf-8")
-    monkeypatch.setattr(pipeline, "PACKAGE_DIR", pkg)
+    monkeypatch.setattr(pipeline.cache, "PACKAGE_DIR", pkg)
     return pkg
 
 
@@ -255,19 +255,49 @@ def test_appendix_runs_last_and_follows_the_disclosure_log(tmp_path, monkeypatch
     assert not list((root / "outputs").rglob("*.lock.*"))
 
 
-def test_log_merge_is_three_way(tmp_path):
+def test_log_parts_keep_only_a_steps_own_rows(tmp_path):
     import pandas as pd
+
+    from tillit.build.pipeline import logs
 
     cols = ["table_id", "row", "reason"]
     seed = pd.DataFrame([["a_t1", "r1", "n < min_cell"], ["b_t1", "r1", "n < min_cell"]], columns=cols)
-    main = pd.DataFrame([["a_t1", "r1", "n < min_cell"], ["b_t1", "r2", "komplementær"]], columns=cols)
-    # Chapter a: no suppression left in a_t1, a new table a_t2; b_t1 untouched (old copy).
-    fresh = pd.DataFrame([["a_t2", "r9", "n < min_cell"], ["b_t1", "r1", "n < min_cell"]], columns=cols)
-    main.to_csv(tmp_path / "log.csv", index=False)
-    fresh.to_csv(tmp_path / "stage.csv", index=False)
-    pipeline._merge_log(tmp_path / "stage.csv", tmp_path / "log.csv", seed.astype(str))
-    merged = pd.read_csv(tmp_path / "log.csv", dtype=str)
+    # An appendix was given the log (seed); it rewrote a_t1 as a_t2 and left b_t1 as it was.
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    pd.DataFrame([["a_t2", "r9", "n < min_cell"], ["b_t1", "r1", "n < min_cell"]],
+                 columns=cols).to_csv(stage / logs.LOG_NAME, index=False)
+    part = logs.take_part(stage, "09_vedlegg", seed.astype(str))
+    assert pd.read_csv(part, dtype=str).values.tolist() == [["a_t2", "r9", "n < min_cell"]]
+    assert not (stage / logs.LOG_NAME).exists()
+    # The log is assembled from every step's part, sorted by table id.
+    out = tmp_path / "out"
+    for name, rows in {"02_b": [["b_t1", "r2", "komplementær"]], "09_vedlegg": [["a_t2", "r9", "n < min_cell"]]}.items():
+        (out / "disclosure" / name).mkdir(parents=True)
+        pd.DataFrame(rows, columns=cols).to_csv(out / "disclosure" / name / "log.csv", index=False)
+    logs.assemble_log(out)
+    merged = pd.read_csv(out / logs.LOG_NAME, dtype=str)
     assert merged.values.tolist() == [["a_t2", "r9", "n < min_cell"], ["b_t1", "r2", "komplementær"]]
+
+
+def test_disclosure_log_is_owned_by_the_build(comp):
+    build(comp)
+    log = comp / "outputs/disclosure_log.csv"
+    before = log.read_bytes()
+    assert b"01_a_t1" in before and b"02_b_t1" in before
+    # Deleted: the next build writes it again from the steps' parts (nothing needs to re-run).
+    log.unlink()
+    results, _ = build(comp)
+    assert set(statuses(results).values()) == {"cached"} and log.read_bytes() == before
+    # A stale log (rows of nothing) is replaced too.
+    log.write_text("table_id,row,column,reason,min_cell\ngammel,r,c,n < min_cell,5\n", encoding="utf-8")
+    build(comp)
+    assert log.read_bytes() == before
+    # A step's part is its output: deleting it re-runs the step that wrote it.
+    (comp / "outputs/disclosure/02_b/log.csv").unlink()
+    results, _ = build(comp)
+    assert statuses(results) == {"00_prep": "cached", "01_a": "cached", "02_b": "ok"}
+    assert log.read_bytes() == before
 
 
 def test_failure_stops_with_one_message_and_keeps_good_outputs(comp):
@@ -280,10 +310,13 @@ def test_failure_stops_with_one_message_and_keeps_good_outputs(comp):
         build(comp)
     msg = str(info.value)
     assert "01_a" in msg and "celle 4" in msg and "«# deler»" in msg
-    assert "ZeroDivisionError" in msg and "outputs/failed/01_a.ipynb" in msg
+    assert "ZeroDivisionError: division by zero" in msg and ".tillit/failed/01_a.ipynb" in msg
     assert info.value.notebook == "01_a" and info.value.cell == 4
-    failed = comp / "outputs/failed/01_a.ipynb"
+    # The executed notebook with the traceback is kept outside outputs/ (a traceback may
+    # quote data); nothing of it is under outputs/.
+    failed = comp / ".tillit/failed/01_a.ipynb"
     assert failed.is_file() and "ZeroDivisionError" in failed.read_text()
+    assert not (comp / "outputs/failed").exists()
     # The chapter had written result.csv (factor 7) before failing; none of it replaced the good copy.
     assert (comp / "outputs/tables/01_a/result.csv").read_text() == good
     assert (comp / "outputs/notebooks/01_a.ipynb").read_bytes() == good_nb
@@ -291,6 +324,9 @@ def test_failure_stops_with_one_message_and_keeps_good_outputs(comp):
     manifest = json.loads((comp / "outputs/manifest.json").read_text())
     assert manifest["steps"]["01_a"]["status"] == "failed"
     assert manifest["build"]["status"] == "failed"
+    # The manifest names notebook, cell and error class, never the error's text.
+    error = manifest["steps"]["01_a"]["error"]
+    assert "celle 4" in error and "ZeroDivisionError" in error and "division by zero" not in error
     # Fixing the notebook: it runs, and the failed copy is gone.
     write_notebook(comp / "notebooks/01_a.ipynb", chapter_cells("01_a"))
     results, _ = build(comp)
@@ -429,19 +465,19 @@ class _FlakyPapermill:
 
 def test_kernel_that_fails_to_start_is_started_again(tmp_path):
     pm = _FlakyPapermill(1, RuntimeError("Kernel died before replying to kernel_info"))
-    pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    pipeline.execute._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
     assert pm.calls == 2
 
 
 def test_cell_errors_and_persistent_start_failures_are_not_retried(tmp_path):
     pm = _FlakyPapermill(5, ValueError("feil i celle"))
     with pytest.raises(ValueError):
-        pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+        pipeline.execute._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
     assert pm.calls == 1
     pm = _FlakyPapermill(5, RuntimeError("Kernel died before replying to kernel_info"))
     with pytest.raises(RuntimeError):
-        pipeline._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
-    assert pm.calls == pipeline.KERNEL_START_ATTEMPTS
+        pipeline.execute._execute_with_retry(pm, tmp_path, "01_a", tmp_path / "x.ipynb", {}, None)
+    assert pm.calls == pipeline.execute.KERNEL_START_ATTEMPTS
 
 
 def test_single_run_is_recorded_so_the_next_build_skips_it(comp):
@@ -463,9 +499,119 @@ def test_single_run_is_recorded_so_the_next_build_skips_it(comp):
 
 
 def test_single_run_respects_the_build_lock(comp):
-    lock = pipeline._acquire_lock(comp / "outputs", comp)
+    lock = pipeline.orchestrate._acquire_lock(comp / "outputs", comp)
     try:
         with pytest.raises(pipeline.BuildLockedError):
             pipeline.run_step("01_a", root=comp)
     finally:
         lock.release()
+
+
+WARNING_CELL = """
+import sys, warnings
+from pathlib import Path
+word = "adv" + "arsel"  # so the word itself is only in the output, not in the source
+print(f"{word}: fant {Path(output_dir).resolve()}/tabell.csv", file=sys.stderr)
+print("til leseren")
+"""
+
+
+def test_executed_notebooks_are_byte_identical_and_keep_warnings_out(comp):
+    write_notebook(comp / "notebooks/01_a.ipynb", chapter_cells("01_a", extra=WARNING_CELL))
+    results, lines = build(comp)
+    executed = comp / "outputs/notebooks/01_a.ipynb"
+    first = executed.read_bytes()
+    nb = json.loads(first)
+    # papermill's random id and every timestamp are gone.
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert injected and injected[0]["id"] == "injected-parameters"
+    text = first.decode()
+    assert "start_time" not in text and "end_time" not in text and "iopub" not in text
+    # stderr is not kept under outputs/ (it may quote data): it went to the terminal and .tillit/logs.
+    assert "advarsel" not in text and "til leseren" in text
+    assert any("merk: advarsel" in ln for ln in lines)
+    log = (comp / ".tillit/logs/01_a.log").read_text(encoding="utf-8")
+    assert "advarsel" in log
+    # No absolute path of the compendium in anything kept under outputs/.
+    for path in (comp / "outputs").rglob("*"):
+        if path.is_file() and path.suffix in {".ipynb", ".csv", ".json"}:
+            assert str(comp) not in path.read_text(encoding="utf-8"), path
+    build(comp, force=True)
+    assert executed.read_bytes() == first
+
+
+def test_scrub_paths_takes_out_root_python_and_home(tmp_path):
+    import sys
+
+    from tillit.build.pipeline.executed import scrub_paths
+
+    text = f"{tmp_path}/data/x.csv:3: UserWarning; {sys.prefix}/lib/site.py; {os.path.expanduser('~')}/notat"
+    out = scrub_paths(text, tmp_path)
+    assert out.startswith("data/x.csv:3") and "<python>/lib/site.py" in out and "~/notat" in out
+    assert str(tmp_path) not in out
+
+
+def test_an_interrupted_step_keeps_no_failed_notebook(comp):
+    from tillit.build.pipeline import execute
+
+    pipeline.run_notebook("00_prep", root=comp)
+    write_notebook(comp / "notebooks/01_a.ipynb", chapter_cells("01_a", extra="raise RuntimeError('drept')"))
+    execute.INTERRUPTED.set()  # as the build does while it stops on Ctrl-C / SIGTERM
+    try:
+        with pytest.raises(pipeline.PipelineError):
+            pipeline.run_notebook("01_a", root=comp)
+    finally:
+        execute.INTERRUPTED.clear()
+    assert not (comp / ".tillit/failed/01_a.ipynb").exists()
+    assert not (comp / "outputs/.staging").exists()
+
+
+@pytest.mark.parametrize("value", [".", "notebooks", "params", "data", "data/raw", "src", "notebooks/ut", ".."])
+def test_output_dir_into_sources_is_refused_before_anything_runs(comp, value):
+    before = {p: p.read_bytes() for p in (comp / "notebooks").iterdir()}
+    text = (comp / "params/default.yml").read_text(encoding="utf-8").replace("output_dir: outputs",
+                                                                              f"output_dir: {value}")
+    (comp / "params/default.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"output_dir = .*(rotmappe|kilder|overlapper)"):
+        build(comp)
+    with pytest.raises(ConfigError, match="output_dir"):
+        pipeline.run_step("01_a", root=comp)
+    with pytest.raises(ConfigError, match="output_dir"):
+        pipeline.run_notebook("01_a", {"output_dir": value}, root=comp)
+    assert {p: p.read_bytes() for p in (comp / "notebooks").iterdir()} == before
+
+
+def test_run_output_file_into_sources_is_refused(comp):
+    with pytest.raises(ConfigError, match="ligger i notebooks/"):
+        pipeline.run_notebook("01_a", root=comp, output_path=comp / "notebooks/01_a.ipynb")
+
+
+def test_negative_workers_is_a_clear_error(comp):
+    with pytest.raises(ConfigError, match=r"--workers = -1: antall arbeidere må være et heltall ≥ 0"):
+        build(comp, workers=-1)
+
+
+def test_move_across_file_systems_copies_then_renames(tmp_path, monkeypatch):
+    import errno
+
+    from tillit.build.pipeline import files
+
+    real = os.replace
+    calls = {"n": 0}
+
+    def no_rename_across(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 1:  # the rename between "file systems"
+            raise OSError(errno.EXDEV, "Invalid cross-device link", str(src))
+        return real(src, dst)
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "f.txt").write_text("innhold", encoding="utf-8")
+    monkeypatch.setattr(files.os, "replace", no_rename_across)
+    files.move(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b" / "f.txt").read_text(encoding="utf-8") == "innhold" and not (tmp_path / "a").exists()
+    calls["n"] = 0
+    (tmp_path / "g.txt").write_text("fil", encoding="utf-8")
+    files.move(tmp_path / "g.txt", tmp_path / "h.txt")
+    assert (tmp_path / "h.txt").read_text(encoding="utf-8") == "fil" and not (tmp_path / "g.txt").exists()
+    assert not list(tmp_path.glob(".*copy-*"))

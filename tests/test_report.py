@@ -148,6 +148,17 @@ def test_downloads_use_labels_and_round_one_decimal_more(tmp_path):
     assert ws.freeze_panes == "A2"
 
 
+def test_xlsx_is_byte_identical_across_seconds():
+    # openpyxl stamps the save time into docProps/core.xml; two builds a second apart must
+    # still give the same bytes (the forced-rebuild test compares every published file).
+    import time
+
+    rf = downloads.reader_frame(pd.DataFrame({"role": ["leder"], "n": [35]}), codebook=CB)
+    first = downloads.xlsx_bytes(rf, title="T", about=[("Kilde", "x")])
+    time.sleep(1.1)
+    assert downloads.xlsx_bytes(rf, title="T", about=[("Kilde", "x")]) == first
+
+
 def test_downloads_never_show_bare_codes(tmp_path):
     frame = pd.DataFrame({"label": ["Tid til oppgavene"], **{str(c): [0.2] for c in range(1, 6)}, "Vet ikke": [0.0]})
     rf = downloads.reader_frame(frame, codebook=CB)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from tillit import fmt
 from tillit.book import display
+from tillit.book.destination import check_output_dir
 from tillit.data.codebook import Codebook, load_codebook
 from tillit.config import SHARED_KEYS, ConfigError, RunParams, explain_validation, load_run_params, repo_root
 from tillit.book.provenance import Provenance, current_cell, git_commit, sha256_tree
@@ -127,6 +128,23 @@ class Context:
         from tillit.stats.editions import EDITIONS_DIR
 
         return f"{'../' * (len(Path(EDITIONS_DIR).parts) + 2)}book/{page}"
+
+    def whole_view(self) -> "Context":
+        """The same notebook for the whole of NAV, for what an edition quotes of the whole (4.1's
+        overview of the report's findings). Its gate writes to a folder of its own, so nothing it
+        computes is published as the edition's."""
+        if self.is_whole:
+            return self
+        if "_whole" not in self.__dict__:
+            import tempfile
+
+            from tillit.stats.editions import load_editions
+
+            out = tempfile.mkdtemp(prefix="tillit-hele-nav-")
+            params = self.params.model_copy(update={"edition": load_editions(root=self.root).default,
+                                                    "output_dir": out})
+            self.__dict__["_whole"] = Context(name=self.name, params=params, root=self.root)
+        return self.__dict__["_whole"]
 
     def among(self, group: str) -> str:
         """A group word placed in the edition: "medarbeiderne" → "medarbeiderne i NKS"."""
@@ -369,6 +387,7 @@ def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Conte
 
     plots.set_theme()
     ctx = Context(name=name, params=params, root=repo_root())
+    check_output_dir(ctx.output_dir, ctx.root, raw_dir=ctx.raw_dir, data_dir=ctx.data_dir)  # H11b: never into sources
     ctx.check_edition()
     if banner:
         ctx.banner()

@@ -226,6 +226,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+_CORE_TIME_RE = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+FIXED_STAMP = b"2023-06-01T00:00:00Z"
+
+
 def _deterministic_zip(data: bytes) -> bytes:
     """Rewrite a zip with fixed entry times (openpyxl stamps the current time)."""
     src = zipfile.ZipFile(io.BytesIO(data))
@@ -235,7 +239,12 @@ def _deterministic_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl writes the save time into dcterms:created/modified: pin both so two
+                # builds give the same bytes.
+                content = _CORE_TIME_RE.sub(rb"\g<1>" + FIXED_STAMP + rb"\g<2>", content)
+            dst.writestr(fixed, content)
     return buf.getvalue()
 
 

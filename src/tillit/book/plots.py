@@ -470,10 +470,10 @@ def count_bars(df: pd.DataFrame, label_col: str, value_cols: Sequence[str], *, l
     optional text per row (`note_col`, already formatted) right of the bar."""
     data = df.set_index(label_col).reindex(order or list(df[label_col]))
     size = NARROW_FONT if narrow else ANNOT
-    labels = [_wrap(str(i), 46) if narrow else str(i) for i in data.index]
-    y = positions(labels, narrow)
+    rows = [_wrap(str(i), 46) if narrow else str(i) for i in data.index]   # not `labels`: that is the legend
+    y = positions(rows, narrow)
     fig, ax = plt.subplots(figsize=(width or (NARROW_W if narrow else 8.5),
-                                    max(2.2, _narrow_height(y, labels) if narrow else 0.5 * len(data) + 1.3)))
+                                    max(2.2, _narrow_height(y, rows) if narrow else 0.5 * len(data) + 1.3)))
     left = np.zeros(len(data))
     for i, col in enumerate(value_cols):
         vals = data[col].to_numpy(dtype=float)
@@ -488,10 +488,10 @@ def count_bars(df: pd.DataFrame, label_col: str, value_cols: Sequence[str], *, l
         for yi, (t, note) in enumerate(zip(left, data[note_col])):
             ax.text(t + 0.01 * left.max(), y[yi], str(note), va="center", fontsize=size, color=TEXT)
     if narrow:
-        _labels_above(ax, y, labels, size)
+        _labels_above(ax, y, rows, size)
         ax.tick_params(axis="x", labelsize=size)
     else:
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, rows)
         ax.invert_yaxis()
     ax.set_xlim(0, float(left.max()) * (1.45 if note_col else 1.1) if len(left) else 1)
     ax.xaxis.set_major_formatter(fmt.number_formatter())

@@ -14,10 +14,14 @@ The spec is a YAML file (see params/batch_example.yml and docs/pipeline.md):
 Each run executes in its own folder out_dir/<run-id>/ (`output_dir` points there, so the
 main outputs/ tree is never touched) through tillit.build.pipeline.run_notebook. Runs go to a
 dask LocalCluster (processes, one thread each) or to an existing scheduler. One failing
-run does not stop the others; out_dir/summary.csv and out_dir/index.html list them all.
+run does not stop the others; out_dir/summary.csv and out_dir/index.html list them all. A
+failed run's notebook is kept outside outputs/ (.tillit/failed/batch/<out>/<run-id>/), and
+the summary names notebook, cell and error class only: the full message, which may quote
+data, goes to the terminal.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import json
@@ -30,6 +34,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tillit.book.destination import check_output_dir, prepare_output_dir
+from tillit.build.pipeline.execute import FAILED_DIR
+from tillit.build.pipeline.orchestrate import check_workers
 from tillit.config import ConfigError, explain_validation, load_pipeline, load_run_params, read_yaml, repo_root
 
 SUMMARY_COLUMNS = ["run_id", "notebook", "parameters", "status", "seconds", "notebook_path", "error"]
@@ -99,8 +106,12 @@ def expand_runs(spec: BatchSpec) -> list[dict[str, Any]]:
     return out
 
 
-def _run_one(root: str, notebook: str, parameters: dict, run_dir: str, timeout: float | None, to_html: bool) -> dict:
-    """Executed on a dask worker: one notebook run into its own folder. Never raises."""
+def _run_one(root: str, notebook: str, parameters: dict, run_dir: str, timeout: float | None, to_html: bool,
+             failed_path: str | None = None) -> dict:
+    """Executed on a dask worker: one notebook run into its own folder. Never raises.
+
+    Returns the status, and two errors: ``error`` for the summary files under outputs/
+    (notebook, cell and error class only) and ``detail`` for the terminal (the full message)."""
     from tillit.build import pipeline
 
     run_path = Path(run_dir)
@@ -113,21 +124,23 @@ def _run_one(root: str, notebook: str, parameters: dict, run_dir: str, timeout: 
             # The data step writes data_dir: keep a batch's prepared data in its own folder.
             params["data_dir"] = str(run_path / "processed")
         result = pipeline.run_notebook(
-            notebook, params, output_path=run_path / f"{notebook}.ipynb", root=Path(root), timeout=timeout
+            notebook, params, output_path=run_path / f"{notebook}.ipynb", root=Path(root), timeout=timeout,
+            failed_path=Path(failed_path) if failed_path else None,
         )
         nb_path = Path(result.notebook_path)
         if to_html:
             _to_html(nb_path)
-        return {"status": "ok", "seconds": time.perf_counter() - t0, "notebook_path": str(nb_path), "error": None}
+        return {"status": "ok", "seconds": time.perf_counter() - t0, "notebook_path": str(nb_path),
+                "error": None, "detail": None}
     except pipeline.PipelineError as exc:
         path = exc.failed_path
-        if path is not None and to_html:
-            _to_html(path)
+        public = exc.result.public_error if exc.result is not None else None
         return {"status": "failed", "seconds": time.perf_counter() - t0,
-                "notebook_path": str(path) if path else None, "error": str(exc)}
+                "notebook_path": str(path) if path else None,
+                "error": public or f"Notatboken {notebook} feilet", "detail": str(exc)}
     except Exception as exc:  # noqa: BLE001 - a bad run is reported, never stops the batch
         return {"status": "failed", "seconds": time.perf_counter() - t0, "notebook_path": None,
-                "error": f"{type(exc).__name__}: {exc}"}
+                "error": f"Kjøringen feilet ({type(exc).__name__})", "detail": f"{type(exc).__name__}: {exc}"}
 
 
 def _to_html(nb_path: Path) -> None:
@@ -155,7 +168,7 @@ def _write_index(out_dir: Path, summary: pd.DataFrame, spec_path: Path) -> None:
     n_failed = int((summary["status"] == "failed").sum())
     rows = []
     for rec in summary.to_dict("records"):
-        nb_rel = rec["notebook_path"] or ""
+        nb_rel = rec["notebook_path"] if isinstance(rec["notebook_path"], str) else ""
         link_target = nb_rel
         html_version = out_dir / Path(nb_rel).with_suffix(".html") if nb_rel else None
         if html_version is not None and html_version.is_file():
@@ -215,70 +228,21 @@ def run_batch(
     it a LocalCluster with `workers` processes (spec `workers`, else os.cpu_count()), one
     thread each, is started and closed. Writes out_dir/summary.csv and out_dir/index.html.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
-
     spec_path = Path(spec_path).resolve()
     spec = load_spec(spec_path)
     root = repo_root()
-    out_dir = Path(out_dir).resolve()
-    main_out = load_run_params().path("output_dir", root).resolve()
-    if out_dir in (root, main_out) or main_out.is_relative_to(out_dir):
-        raise ConfigError(
-            f"{out_dir}: batchmappen kan ikke være repoet eller {main_out} (den ville blandes med hovedbyggingen); "
-            "velg en egen mappe, f.eks. outputs/batch/<navn>"
-        )
+    out_dir = check_out_dir(out_dir, root)
+    if workers is not None:
+        check_workers(workers, "--workers")
     runs = expand_runs(spec)
     _validate_runs(runs, root, spec_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_output_dir(out_dir, root, label="--out")
     n_workers = workers or spec.workers or os.cpu_count() or 1
-
-    records: dict[str, dict] = {
-        r["run_id"]: {"run_id": r["run_id"], "notebook": r["notebook"],
-                      "parameters": json.dumps(r["parameters"], ensure_ascii=False, sort_keys=True),
-                      "status": "pending", "seconds": 0.0, "notebook_path": None, "error": None}
-        for r in runs
-    }
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(runs), desc="Batch", unit="kjøring")
-
-    cluster = None
+    records = {r["run_id"]: _pending(r) for r in runs}
+    bar = _progress_bar(len(runs)) if progress else None
     try:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        with client:
-            futures = {}
-            for r in runs:
-                fut = client.submit(
-                    _run_one, str(root), r["notebook"], r["parameters"], str(out_dir / r["run_id"]),
-                    spec.timeout, spec.html, key=f"tillit-batch-{r['run_id']}-{time.time_ns()}", pure=False,
-                )
-                futures[fut] = r["run_id"]
-            n_ok = n_failed = 0
-            for fut in as_completed(futures):
-                run_id = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. a worker died (KilledWorker)
-                    res = {"status": "failed", "seconds": 0.0, "notebook_path": None,
-                           "error": f"{type(exc).__name__}: {exc}"}
-                if res["notebook_path"]:
-                    p = Path(res["notebook_path"])
-                    res["notebook_path"] = p.relative_to(out_dir).as_posix() if p.is_relative_to(out_dir) else str(p)
-                records[run_id].update(res)
-                n_ok += res["status"] == "ok"
-                n_failed += res["status"] == "failed"
-                if bar is not None:
-                    bar.set_postfix_str(f"ferdig {n_ok}, feilet {n_failed}, gjenstår {len(runs) - n_ok - n_failed}",
-                                        refresh=False)
-                    bar.update(1)
+        with _dask_client(scheduler, n_workers) as client:
+            _run_all(client, runs, spec, root, out_dir, records, bar)
     except KeyboardInterrupt:
         for rec in records.values():
             if rec["status"] == "pending":
@@ -289,6 +253,89 @@ def run_batch(
     finally:
         if bar is not None:
             bar.close()
-        if cluster is not None:
-            cluster.close()
     return _write_outputs(out_dir, list(records.values()), spec_path)
+
+
+def check_out_dir(out_dir: Path | str, root: Path) -> Path:
+    """`--out`: checked like output_dir (tillit.book.destination), and not the main output
+    folder itself or a folder above it (a folder inside it, e.g. outputs/batch/<name>, is fine)."""
+    params = load_run_params()
+    target = check_output_dir(out_dir, root, label="--out", raw_dir=params.raw_dir, data_dir=params.data_dir)
+    main_out = params.path("output_dir", root).resolve()
+    if main_out.is_relative_to(target):
+        raise ConfigError(f"--out = {str(out_dir)!r} ({target}): batchmappen kan ikke være hovedbyggingens "
+                          f"{main_out} eller en mappe over den; velg en egen mappe, f.eks. outputs/batch/<navn>")
+    return target
+
+
+def _pending(run: dict) -> dict:
+    return {"run_id": run["run_id"], "notebook": run["notebook"],
+            "parameters": json.dumps(run["parameters"], ensure_ascii=False, sort_keys=True),
+            "status": "pending", "seconds": 0.0, "notebook_path": None, "error": None}
+
+
+def _say(text: str) -> None:
+    import sys
+
+    from tqdm.auto import tqdm
+
+    tqdm.write(text, file=sys.stderr)
+
+
+def _progress_bar(total: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Batch", unit="kjøring")
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None, n_workers: int):
+    """A client of an existing scheduler, or of a LocalCluster (processes, one thread each)
+    that is closed afterwards."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _run_all(client, runs: list[dict], spec: BatchSpec, root: Path, out_dir: Path, records: dict, bar) -> None:
+    """Submit every run, then record each as it completes (a dead worker is a failed run)."""
+    from dask.distributed import as_completed
+
+    futures = {}
+    failed_dir = root / FAILED_DIR / "batch" / out_dir.name
+    for r in runs:
+        fut = client.submit(
+            _run_one, str(root), r["notebook"], r["parameters"], str(out_dir / r["run_id"]),
+            spec.timeout, spec.html, str(failed_dir / r["run_id"] / f"{r['notebook']}.ipynb"),
+            key=f"tillit-batch-{r['run_id']}-{time.time_ns()}", pure=False,
+        )
+        futures[fut] = r["run_id"]
+    n_ok = n_failed = 0
+    for fut in as_completed(futures):
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 - e.g. a worker died (KilledWorker)
+            res = {"status": "failed", "seconds": 0.0, "notebook_path": None,
+                   "error": f"Kjøringen feilet ({type(exc).__name__})", "detail": f"{type(exc).__name__}: {exc}"}
+        detail = res.pop("detail", None)
+        if detail:
+            _say(f"Kjøringen {futures[fut]} feilet:\n{detail}")  # the full message: terminal only
+        if res["notebook_path"]:
+            # Relative to out_dir (a failed notebook lies outside it, under .tillit/failed/).
+            res["notebook_path"] = os.path.relpath(res["notebook_path"], out_dir).replace(os.sep, "/")
+        records[futures[fut]].update(res)
+        n_ok += res["status"] == "ok"
+        n_failed += res["status"] == "failed"
+        if bar is not None:
+            bar.set_postfix_str(f"ferdig {n_ok}, feilet {n_failed}, gjenstår {len(runs) - n_ok - n_failed}",
+                                refresh=False)
+            bar.update(1)

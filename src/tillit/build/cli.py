@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from pathlib import Path
@@ -47,11 +48,12 @@ def _parse_value(text: str):
 
 
 def cmd_build(args) -> int:
-    from tillit.build import pipeline
+    from tillit.build import pipeline, publish
 
     root = repo_root()
     params = load_run_params()
     print("tillit build" + (f" --edition {args.edition}" if args.edition else ""))
+    publish.book_output_dir(root)  # a folder the book cannot go to is refused before anything runs
     if args.edition:
         from tillit.stats.editions import load_editions
 
@@ -95,15 +97,11 @@ def cmd_editions(args) -> int:
 
 
 def _render(renderer: str, root: Path) -> int:
-    from tillit.book import render as book
-    from tillit.build import pipeline
+    from tillit.build import publish
 
-    t0 = time.perf_counter()
-    result = book.render(root, renderer=renderer)
-    seconds = time.perf_counter() - t0
-    pipeline.record_render(result.renderer, seconds, root=root)
-    print(step_line(f"render ({result.renderer})", seconds, "ok"))
-    for warning in getattr(result, "warnings", []) or []:
+    result = publish.render_book(root, renderer)
+    print(step_line(f"render ({result.renderer})", result.seconds, "ok"))
+    for warning in result.warnings:
         print(f"    merk: {warning}")
     if result.renderer == "quarto":
         label = "Quarto"
@@ -157,7 +155,7 @@ def cmd_synth(args) -> int:
 def cmd_batch(args) -> int:
     from tillit.build import batch
 
-    out = Path(args.out) if args.out else repo_root() / "outputs" / "batch" / Path(args.spec).stem
+    out = Path(args.out) if args.out else load_run_params().path("output_dir", repo_root()) / "batch" / Path(args.spec).stem
     summary = batch.run_batch(Path(args.spec), out, scheduler=args.scheduler, workers=args.workers)
     failed = int((summary["status"] == "failed").sum())
     print(f"{len(summary)} kjøringer, {failed} feilet. Oversikt: {out / 'index.html'}")
@@ -241,12 +239,37 @@ def main(argv: list[str] | None = None) -> int:
         from tillit.build.pipeline import PipelineError
         from tillit.data.schemas import DataError
 
+        from tillit.stats.audit import AuditError
+
         expected = (ConfigError, FileNotFoundError, DataError, DisclosureError, PipelineError, LedgerError,
-                    OrdinalError)
+                    OrdinalError, AuditError)
         if isinstance(exc, expected):
             print(f"Feil: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+            print(f"Feil: {_write_error(exc)}", file=sys.stderr)
+            return 2
         raise
+
+
+# What a file system refuses, and what to do about it (one line each).
+_WRITE_ERRORS = {
+    errno.EACCES: "ingen skrivetilgang; gi skrivetilgang til mappen eller velg en annen output_dir",
+    errno.EPERM: "ingen skrivetilgang; gi skrivetilgang til mappen eller velg en annen output_dir",
+    errno.EROFS: "filsystemet er skrivebeskyttet; velg en output_dir på et skrivbart filsystem",
+    errno.ENOSPC: "disken er full; frigjør plass og bygg på nytt (det som var skrevet fra før, er urørt)",
+    errno.EDQUOT: "diskkvoten er brukt opp; frigjør plass og bygg på nytt",
+    errno.EXDEV: "kan ikke flytte filer mellom to filsystemer; legg output_dir og data_dir på samme filsystem",
+}
+
+
+def _write_error(exc: OSError) -> str:
+    where = exc.filename or "?"
+    try:
+        where = Path(where).resolve().relative_to(repo_root()).as_posix()
+    except (ValueError, ConfigError, OSError):
+        pass
+    return f"kan ikke skrive {where}: {_WRITE_ERRORS[exc.errno]}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,14 +1,19 @@
 """The disclosure gate: the one step every published table and figure passes through.
 
-Rules (params ``min_cell``, default 5; strict mode at least 10):
+Rules (params ``min_cell``, default 5; strict mode at least 10), one rule for every table,
+figure and ledger entry:
 
-* **Primary suppression** – a count cell based on fewer than ``min_cell`` respondents (zero
-  included: "nobody in this small group" is also a disclosure) is suppressed; shares and
-  means of a group with fewer than ``min_cell`` respondents are suppressed.
-* **Complementary suppression** – where a published total would let a reader recompute a
-  suppressed cell (exactly one suppressed cell in a row or column that sums to a published
-  total), the smallest other cell of that row/column is suppressed too; repeated on rows and
-  columns until no total reveals a single suppressed cell.
+* **Primary suppression** – a group (a row of a table, a bar of a figure) is published only if
+  at least ``min_cell`` respondents are behind it, and the same goes for its "Vet ikke" count
+  (zero included: "nobody in this group" is also a disclosure); a count cell below
+  ``min_cell`` is suppressed.
+* **Complementary suppression** – where a total would let a reader recompute a suppressed
+  cell (exactly one suppressed cell in a row or column that sums to a total), the smallest
+  other cell of that row/column is suppressed too; repeated on rows and columns until no total
+  reveals a single suppressed cell. For groups and "Vet ikke" counts the total is always taken
+  as published (every figure's caption gives its n, and the response profile the sizes of the
+  groups), so one hidden group always brings a second; a table of counts protects the totals
+  it publishes itself.
 * Suppressed cells are ``NaN`` in numeric output and :data:`MARK` in displayed output, with
   one footnote (:data:`FOOTNOTE`). Primary and complementary cells look the same, so the
   display does not tell which cell is the small one.
@@ -16,9 +21,11 @@ Rules (params ``min_cell``, default 5; strict mode at least 10):
   value) and :meth:`Gate.write_log` writes ``outputs/disclosure_log.csv``, replacing the rows
   of tables logged again, under a file lock (chapters may run in parallel).
 
-The heuristic protects every single row/column equation; like all simple cell-suppression
-schemes it does not solve the full linear system a determined reader could set up across
-several published tables.
+The heuristic protects every single row/column equation. Across tables it is backed by the
+audit (tillit.stats.audit): every gated table is also written, without hidden values, to
+``<output_dir>/disclosure/<table_id>.json`` with what each row counts (see
+tillit.stats.tables.SOURCES), and after every build the audit bounds every suppressed count by
+linear programming over everything published.
 """
 from __future__ import annotations
 
@@ -31,12 +38,15 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from tillit.stats.register import for_csv, register_counts, register_means, register_shares, write_register
+
 MARK = "–*"
 FOOTNOTE = ("–* Skjult av personvernhensyn: færre enn {min_cell} svar bak tallet, eller skjult "
             "fordi tallet ellers kunne regnes ut fra summene.")
 REASON_SMALL = "n < min_cell"
 REASON_COMPLEMENT = "komplementær"
 TOTAL = "Totalt"
+DK = "Vet ikke"
 WHOLE_ROW = "(hele raden)"
 LOG_COLUMNS = ["table_id", "row", "column", "reason", "min_cell"]
 #: Column names that mark a frame as respondent-level (never published).
@@ -56,7 +66,9 @@ class GatedTable:
 
     ``values``: numeric frame, ``NaN`` where suppressed. ``suppressed``: boolean mask of the
     same shape. ``log``: one record per suppressed cell. ``display()`` gives the publishable
-    frame with :data:`MARK` in suppressed cells.
+    frame with :data:`MARK` in suppressed cells; :meth:`value`, :meth:`published` and
+    :attr:`all_suppressed` let a chapter handle a table in which the gate hid everything
+    (e.g. a very large ``min_cell``) without tripping over NaN.
     """
 
     table_id: str
@@ -65,6 +77,7 @@ class GatedTable:
     suppressed: pd.DataFrame
     min_cell: int
     log: list[dict] = field(default_factory=list)
+    register: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_suppressed(self) -> int:
@@ -73,6 +86,24 @@ class GatedTable:
     @property
     def footnote(self) -> str:
         return FOOTNOTE.format(min_cell=self.min_cell) if self.n_suppressed else ""
+
+    @property
+    def all_suppressed(self) -> bool:
+        """True when nothing of the table may be published."""
+        return bool(self.suppressed.to_numpy().all())
+
+    def published(self) -> pd.DataFrame:
+        """The rows with at least one published number (values; NaN where suppressed)."""
+        keep = ~self.suppressed.all(axis=1)
+        return self.values[keep.to_numpy()]
+
+    def value(self, row, column, default=None):
+        """One published number, or `default` where it is suppressed or absent."""
+        try:
+            v = self.values.at[row, column]
+        except KeyError:
+            return default
+        return default if v is None or (isinstance(v, float) and np.isnan(v)) else v
 
     def display(self, decimals: int | dict[str, int] | None = None) -> pd.DataFrame:
         """Publishable frame: numbers (rounded if asked) and :data:`MARK` where suppressed."""
@@ -83,9 +114,12 @@ class GatedTable:
         return out
 
     def to_csv(self, path: Path | str, decimals: int | dict[str, int] | None = None) -> Path:
-        """Write the display frame as UTF-8 CSV, atomically (temporary file, then rename)."""
+        """Write the display frame as UTF-8 CSV, atomically, with shares and means rounded
+        (:func:`for_csv`) unless `decimals` says otherwise."""
         path = Path(path)
-        _atomic_write(path, self.display(decimals).to_csv(lineterminator="\n"))
+        frame = self.display(decimals) if decimals is not None else for_csv(self.values).astype(object).where(
+            ~self.suppressed, MARK)
+        _atomic_write(path, frame.to_csv(lineterminator="\n"))
         return path
 
 
@@ -93,19 +127,29 @@ class Gate:
     """The disclosure gate with one ``min_cell`` and one log file.
 
     ``Gate(min_cell=5, log_path=outputs/"disclosure_log.csv")``; or :meth:`from_params`.
+    ``legacy=True`` restores the rule as it was before the audit (no "Vet ikke" rule; a group
+    complemented only when its own table has a total row); it exists so a test can show what
+    the audit catches.
     """
 
-    def __init__(self, min_cell: int = 5, log_path: Path | str | None = None):
+    def __init__(self, min_cell: int = 5, log_path: Path | str | None = None, *, legacy: bool = False):
         if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
             raise DisclosureError(f"min_cell må være et heltall ≥ 1, fikk {min_cell!r}")
         self.min_cell = int(min_cell)
         self.log_path = Path(log_path) if log_path is not None else None
+        self.legacy = legacy
+        self.implicit_totals = not legacy
         self._logs: dict[str, list[dict]] = {}
+        self._registers: dict[str, dict] = {}
 
     @classmethod
     def from_params(cls, params, root: Path | None = None) -> "Gate":
         """From :class:`tillit.config.RunParams`: effective min_cell (strict → ≥ 10), log under output_dir."""
         return cls(params.effective_min_cell, params.path("output_dir", root) / "disclosure_log.csv")
+
+    def allows(self, n) -> bool:
+        """May a group of `n` respondents be published (e.g. a ledger entry, a number in prose)?"""
+        return n is not None and not pd.isna(n) and int(n) >= self.min_cell
 
     # -- counts --------------------------------------------------------------------------
     def counts(self, table_id: str, df_counts: pd.DataFrame,
@@ -127,12 +171,14 @@ class Gate:
         mask = pd.DataFrame(table.to_numpy() < self.min_cell, index=table.index, columns=table.columns)
         log = [self._record(table_id, r, c, REASON_SMALL) for r, c in _cells(mask)]
         equations = _margin_equations(counts.shape, add_row_totals, add_col_totals)
-        extra = _complement(table.to_numpy(dtype=float), mask.to_numpy().copy(), equations)
+        extra = _complement(table.to_numpy(dtype=float), mask.to_numpy().copy(), equations, need=self.min_cell)
         for i, j in extra:
             mask.iat[i, j] = True
             log.append(self._record(table_id, table.index[i], table.columns[j], REASON_COMPLEMENT))
         values = table.astype(float).where(~mask)
-        return self._done(GatedTable(table_id, "counts", values, mask, self.min_cell, log))
+        gated = GatedTable(table_id, "counts", values, mask, self.min_cell, log)
+        gated.register = register_counts(gated, table, add_row_totals, add_col_totals)
+        return self._done(gated)
 
     # -- shares --------------------------------------------------------------------------
     def shares(self, table_id: str, counts_df: pd.DataFrame, *, total_row: bool = False,
@@ -140,16 +186,17 @@ class Gate:
         """Row shares of a counts table (rows = groups, columns = answer categories).
 
         A group with fewer than ``min_cell`` respondents has every share and its ``n``
-        suppressed. ``total_row`` adds an "all groups" row; then one suppressed group would be
-        recoverable from it, so the next-smallest group is suppressed as well.
-        ``cell_rule`` also suppresses shares whose own count is below ``min_cell`` (and, since
-        a row's shares sum to 1, a complementary share in that row).
+        suppressed, and so does a second group (the total is taken as published). A
+        :data:`DK` ("Vet ikke") column whose count is below ``min_cell`` has that share
+        suppressed, with a complementary share in its row (the shares sum to 1) and in its
+        column. ``total_row`` adds an "all groups" row. ``cell_rule`` applies the count rule
+        to every answer category, not only "Vet ikke".
         """
         counts = _as_counts(table_id, counts_df)
-        n = counts.sum(axis=1)
+        raw = counts.copy()
         if total_row:
             counts = _append_total_row(counts)
-            n = counts.sum(axis=1)
+        n = counts.sum(axis=1)
         shares = counts.div(n.where(n > 0), axis=0)
         if percent:
             shares = shares * 100
@@ -157,30 +204,53 @@ class Gate:
         values.insert(len(values.columns), n_col, n.astype(float))
         mask = pd.DataFrame(False, index=values.index, columns=values.columns)
         log: list[dict] = []
-        small = self._group_suppression(table_id, n, total_row, log, _total_key(counts.index))
+        total_label = _total_key(counts.index) if total_row else None
+        small = self._group_suppression(table_id, n, total_row or self.implicit_totals, log, total_label)
         mask.loc[small, :] = True
-        if cell_rule:
-            inner = counts.to_numpy() < self.min_cell
-            inner[np.asarray(small)] = False
-            for r, c in zip(*np.nonzero(inner)):
-                log.append(self._record(table_id, counts.index[r], counts.columns[c], REASON_SMALL))
-            equations = [[(i, j) for j in range(counts.shape[1])] for i in range(counts.shape[0])]
-            done = np.asarray(small)[:, None] | inner
-            extra = _complement(counts.to_numpy(dtype=float), done, equations, prefer_last=False)
-            for i, j in extra:
-                inner[i, j] = True
-                log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
+        ruled = list(counts.columns) if cell_rule else [] if self.legacy else [c for c in counts.columns if str(c) == DK]
+        if ruled:
+            inner = self._cell_rule(table_id, counts, np.asarray(small), ruled, log)
             mask.iloc[:, : counts.shape[1]] |= inner
-        return self._done(GatedTable(table_id, "shares", values.where(~mask), mask, self.min_cell, log))
+        gated = GatedTable(table_id, "shares", values.where(~mask), mask, self.min_cell, log)
+        gated.register = register_shares(gated, raw, counts, total_row)
+        return self._done(gated)
+
+    def _cell_rule(self, table_id: str, counts: pd.DataFrame, small: np.ndarray, ruled: list,
+                   log: list[dict]) -> np.ndarray:
+        """Small counts in the `ruled` columns hidden, with complements in rows (which sum to
+        n) and in columns (taken to sum to a published total when the rows are groups)."""
+        cols = [list(counts.columns).index(c) for c in ruled]
+        inner = np.zeros(counts.shape, dtype=bool)
+        arr = counts.to_numpy()
+        for j in cols:
+            inner[:, j] = arr[:, j] < self.min_cell
+        inner[small] = False
+        for r, c in zip(*np.nonzero(inner)):
+            log.append(self._record(table_id, counts.index[r], counts.columns[c], REASON_SMALL))
+        m, k = counts.shape
+        equations = [[(i, j) for j in range(k)] for i in range(m)]
+        if self.implicit_totals and m > 1:
+            equations += [[(i, j) for i in range(m)] for j in range(k)]
+        done = small[:, None] | inner
+        # The complement is the row's largest category (for a 1–5 scale mostly the middle one):
+        # the ends are also published as sums elsewhere ("stor eller svært stor grad"), and a
+        # hidden end category could be regained from such a sum.
+        extra = _complement(arr.astype(float), done, equations, prefer_last=False, need=self.min_cell,
+                            largest=True, protected=inner.copy())
+        for i, j in extra:
+            inner[i, j] = True
+            log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
+        return inner
 
     # -- means ---------------------------------------------------------------------------
     def means(self, table_id: str, df: pd.DataFrame, n_col: str = "n",
-              total_label: str | None = None) -> GatedTable:
-        """Gate a table of group statistics (means, sd, ...) with the group size in ``n_col``.
+              total_label: str | None = None, dk_col: str = "dont_know") -> GatedTable:
+        """Gate a table of group statistics (means, sd, shares, ...) with the group size in ``n_col``.
 
-        Groups with ``n < min_cell`` have every value (and ``n``) suppressed. If ``total_label``
-        names a row that pools the other rows, one suppressed group could be recovered from it,
-        so the next-smallest group is suppressed too.
+        Groups with ``n < min_cell`` have every value (and ``n``) suppressed, and a second
+        group too (the total is taken as published; ``total_label`` names a row that pools the
+        others). A ``dk_col`` column (the "Vet ikke" count, as tillit.stats.tables.mean gives
+        it) is a count: below ``min_cell`` it is suppressed, with a second one in the column.
         """
         if n_col not in df.columns:
             raise DisclosureError(f"tabell '{table_id}': kolonnen '{n_col}' med antall svar mangler "
@@ -197,10 +267,22 @@ class Gate:
         has_total = total_label is not None
         if has_total and total_label not in df.index:
             raise DisclosureError(f"tabell '{table_id}': totalraden '{total_label}' finnes ikke")
-        small = self._group_suppression(table_id, n, has_total, log, total_label)
+        small = self._group_suppression(table_id, n, has_total or self.implicit_totals, log, total_label)
         mask = pd.DataFrame(False, index=values.index, columns=values.columns)
         mask.loc[small, :] = True
-        return self._done(GatedTable(table_id, "means", values.where(~mask), mask, self.min_cell, log))
+        if dk_col in df.columns and not self.legacy:
+            dk = _as_counts(table_id, df[[dk_col]])
+            inner = self._cell_rule(table_id, dk, np.asarray(small), [dk_col], log)
+            mask[dk_col] |= inner[:, 0]
+            # n counts those with a value; with the group's size known (the response profile),
+            # n would give the hidden "Vet ikke" count back, so it is hidden with it.
+            for i in np.nonzero(inner[:, 0])[0]:
+                if not mask.iat[i, list(mask.columns).index(n_col)]:
+                    mask.iat[i, list(mask.columns).index(n_col)] = True
+                    log.append(self._record(table_id, df.index[i], n_col, REASON_COMPLEMENT))
+        gated = GatedTable(table_id, "means", values.where(~mask), mask, self.min_cell, log)
+        gated.register = register_means(gated, df, n_col, dk_col)
+        return self._done(gated)
 
     # -- log -----------------------------------------------------------------------------
     @property
@@ -210,7 +292,9 @@ class Gate:
 
     def write_log(self, path: Path | str | None = None) -> Path:
         """Merge this gate's records into the log CSV: rows of every table id gated here are
-        replaced (also by nothing, if a table no longer needs suppression); others are kept."""
+        replaced (also by nothing, if a table no longer needs suppression); others are kept.
+        Each table's register (what its rows count, what is published, no hidden value) goes
+        to ``disclosure/<table_id>.json`` beside the log, for the audit."""
         path = Path(path) if path is not None else self.log_path
         if path is None:
             raise DisclosureError("ingen loggfil: gi log_path til Gate() eller write_log()")
@@ -232,6 +316,8 @@ class Gate:
             merged["_order"] = range(len(merged))
             merged = merged.sort_values(["table_id", "_order"], kind="stable").drop(columns="_order")
             _atomic_write(path, merged.to_csv(index=False, lineterminator="\n"))
+        for table_id, reg in self._registers.items():
+            write_register(path.parent, table_id, reg)
         return path
 
     # -- internals -----------------------------------------------------------------------
@@ -241,6 +327,9 @@ class Gate:
 
     def _done(self, table: GatedTable) -> GatedTable:
         self._logs[table.table_id] = table.log
+        if table.register:
+            self._registers[table.table_id] = dict(table.register, table_id=table.table_id,
+                                                   kind=table.kind, min_cell=self.min_cell)
         return table
 
     def _group_suppression(self, table_id: str, n: pd.Series, has_total: bool, log: list[dict],
@@ -249,15 +338,31 @@ class Gate:
         for i in np.nonzero(small)[0]:
             log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_SMALL))
         if has_total:
-            groups = [i for i, label in enumerate(n.index) if label != total_label]
-            total_i = [i for i, label in enumerate(n.index) if label == total_label]
-            equations = [[*groups, *total_i]]
+            equations = _group_equations(n.index, total_label)
             extra = _complement(n.to_numpy(dtype=float)[:, None], small[:, None],
-                                [[(i, 0) for i in eq] for eq in equations], prefer_last=True)
+                                [[(i, 0) for i in eq] for eq in equations],
+                                prefer_last=total_label in n.index, need=self.min_cell)
             for i, _ in extra:
                 small[i] = True
                 log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_COMPLEMENT))
         return list(small)
+
+
+def _group_equations(index: pd.Index, total_label) -> list[list[int]]:
+    """Totals that groups add up to (row positions; a total row, if any, last): all groups;
+    and for a MultiIndex, the groups sharing all but one level (e.g. the roles of one unit
+    type, and the unit types of one role)."""
+    groups = [i for i, label in enumerate(index) if label != total_label]
+    total_i = [i for i, label in enumerate(index) if label == total_label]
+    equations = [[*groups, *total_i]]
+    if isinstance(index, pd.MultiIndex) and index.nlevels > 1:
+        for level in range(index.nlevels):
+            others: dict[tuple, list[int]] = {}
+            for i in groups:
+                key = tuple(v for lv, v in enumerate(index[i]) if lv != level)
+                others.setdefault(key, []).append(i)
+            equations += [eq for eq in others.values() if len(eq) > 1]
+    return equations
 
 
 # --- Suppression algorithm --------------------------------------------------------------
@@ -277,27 +382,40 @@ def _margin_equations(shape: tuple[int, int], row_totals: bool, col_totals: bool
 
 
 def _complement(values: np.ndarray, mask: np.ndarray, equations: list[list[tuple[int, int]]],
-                prefer_last: bool = True) -> list[tuple[int, int]]:
-    """Cells to suppress so that no equation has exactly one suppressed cell.
+                prefer_last: bool = True, need: float = 0, largest: bool = False,
+                protected: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Cells to suppress so that no equation has exactly one suppressed cell, and the hidden
+    cells of an equation add up to at least `need` (else a hidden cell is pinned within an
+    interval narrower than `need`: a hidden 2 beside a hidden 1 is known to be 0–3) wherever
+    they guard a cell hidden for being small (one already in `mask` when called).
 
     Repeats over all equations until stable. The cell chosen is the smallest unsuppressed one
-    of the equation (a cell that is not a total preferred – the total is the last cell of an
-    equation when ``prefer_last``), ties broken by position, so the result is deterministic.
-    ``mask`` is updated in place.
+    of the equation that brings the hidden sum to `need` (the largest if none does; always the
+    largest with `largest`), a cell that is not a total preferred (the total is the last cell
+    of an equation when ``prefer_last``), ties broken by position, so the result is
+    deterministic. ``mask`` is updated in place.
     """
     added: list[tuple[int, int]] = []
+    # The cells hidden for being small (default: all hidden when called); `need` is about them.
+    protected = mask.copy() if protected is None else protected
     changed = True
     while changed:
         changed = False
         for eq in equations:
             hidden = [c for c in eq if mask[c]]
-            if len(hidden) != 1:
+            if not hidden:
                 continue
+            total_hidden = prefer_last and len(eq) > 1 and mask[eq[-1]]
+            parts = [c for c in hidden if not (prefer_last and len(eq) > 1 and c == eq[-1])]
+            hidden_sum = float(sum(values[c] for c in parts))
+            guards = any(protected[c] for c in parts)
+            unsafe = len(hidden) == 1 or (need > 0 and guards and not total_hidden and hidden_sum < need)
             candidates = [c for c in eq if not mask[c]]
-            if not candidates:
+            if not unsafe or not candidates:
                 continue
             inner = candidates[:-1] if prefer_last and candidates[-1] == eq[-1] and len(candidates) > 1 else candidates
-            choice = min(inner, key=lambda c: (values[c], c))
+            enough = [] if largest else [c for c in inner if hidden_sum + values[c] >= need]
+            choice = min(enough, key=lambda c: (values[c], c)) if enough else max(inner, key=lambda c: (values[c], c))
             mask[choice] = True
             added.append(choice)
             changed = True

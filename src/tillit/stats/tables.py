@@ -3,8 +3,16 @@
 Every function returns aggregates with the number of respondents behind each row (`n`), so
 the disclosure gate (tillit.stats.disclosure) can suppress rows and cells resting on too few.
 Nothing here returns respondent-level rows.
+
+Each row produced is also noted in :data:`SOURCES` with what it counts (item, answer codes,
+group, the demographic cells of the frame tabulated): the gate looks a row up there when it
+publishes it, so the disclosure audit (tillit.stats.audit) knows which respondents every
+published number is about, however the chapter reshaped the frame in between.
 """
 from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,6 +21,126 @@ from scipy import stats
 from tillit.data.codebook import Codebook
 
 DK = "Vet ikke"
+# The survey's demographic cross-classification: every published group is a union of these
+# cells (a line is a union of unit types).
+DIMS = ("unit_type", "role")
+GROUP_DIMS = ("unit_type", "role", "line")
+
+
+# --- where each aggregate row comes from ---------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    """What one aggregate row counts: `measure` ("distribution", "share", "mean", "count") of
+    `item` (None: respondents) over `group` ((dim, key) pairs) within `universe` (the
+    (unit_type, role) cells present in the frame tabulated; None if it has no such columns).
+    `codes`/`denominator` define a share ("all": "Vet ikke" in n; "answered": left out)."""
+
+    measure: str
+    item: str | None
+    group: tuple[tuple[str, str], ...]
+    universe: tuple[tuple[str, str], ...] | None
+    population: str | None = None   # "survey_2023", "survey_2017": which respondents
+    codes: tuple[int, ...] = ()
+    denominator: str = "all"
+    n: int = 0
+    signature: tuple = ()
+    labels: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        for key in ("signature", "n"):
+            out.pop(key)
+        out["group"] = dict(self.group)
+        out["universe"] = [list(c) for c in self.universe] if self.universe is not None else None
+        out["codes"] = list(self.codes)
+        out["labels"] = list(self.labels)
+        return out
+
+
+def signature(values) -> tuple:
+    """Values compared when a gated row is matched to its source (12 significant digits)."""
+    out = []
+    for v in values:
+        v = float(v)
+        out.append("nan" if math.isnan(v) else float(f"{v:.12g}"))
+    return tuple(out)
+
+
+class Sources:
+    """The rows produced in this process, found again by (measure, n, values, labels)."""
+
+    def __init__(self):
+        self._rows: dict[tuple[str, int], list[Source]] = {}
+
+    def add(self, src: Source) -> None:
+        bucket = self._rows.setdefault((src.measure, src.n), [])
+        if src not in bucket:
+            bucket.append(src)
+
+    def find(self, measure: str, n: int, values, text: str) -> Source | None:
+        """The one source with these values whose group labels (or keys) all occur in `text`
+        (the row's labels as published); None when there is none or more than one."""
+        sig = signature(values)
+        hits = [s for s in self._rows.get((measure, int(n)), []) if s.signature == sig]
+        if len(hits) > 1:
+            hits = [s for s in hits if all(lab in text for lab in s.labels)] or hits
+        distinct = {(s.item, s.group, s.universe, s.population, s.codes, s.denominator) for s in hits}
+        return hits[0] if len(distinct) == 1 else None
+
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+
+SOURCES = Sources()
+
+
+def _population(df: pd.DataFrame) -> str | None:
+    """Which survey a frame's respondents come from: "survey_<year>" by the year most of them
+    submitted in (the 2017 and 2023 surveys share their columns)."""
+    if "submitted_at" not in df.columns or df.empty:
+        return None
+    years = pd.to_datetime(df["submitted_at"], errors="coerce").dt.year.dropna()
+    return f"survey_{int(years.mode().iloc[0])}" if len(years) else None
+
+
+def _universe(df: pd.DataFrame) -> tuple[tuple[str, str], ...] | None:
+    if not all(d in df.columns for d in DIMS):
+        return None
+    cells = df[list(DIMS)].drop_duplicates().astype(str)
+    return tuple(sorted(map(tuple, cells.to_numpy().tolist())))
+
+
+def _group_labels(group: dict, cb: Codebook | None, item: str | None) -> tuple[str, ...]:
+    out = []
+    for dim, key in group.items():
+        if cb is None:
+            out.append(str(key))
+        elif dim == "unit_type" and key in cb.unit_types:
+            out.append(cb.unit_types[key].label)
+        elif dim == "role":
+            out.append(cb.roles.get(key, str(key)))
+        elif dim == "line":
+            out.append(cb.lines.get(key, str(key)))
+        else:
+            out.append(str(key))
+    return tuple(out)
+
+
+def _note(frame: pd.DataFrame, by: list[str], measure: str, df: pd.DataFrame, cb, *, item=None, codes=(),
+          denominator="all", values=(), n_col="n") -> None:
+    """Note every row of `frame`, tabulated from `df`, in :data:`SOURCES`."""
+    universe, population = _universe(df), _population(df)
+    # A grouping column that is not a demographic one and holds one value for the whole
+    # frame ("alle") groups nothing: left out. Any other is kept, and the audit reports the
+    # row as one it cannot model.
+    by = [d for d in by if d in GROUP_DIMS or frame[d].nunique(dropna=False) > 1]
+    for _, row in frame.iterrows():
+        group = {d: str(row[d]) for d in by}
+        SOURCES.add(Source(measure, item if item is not None else row.get("item"),
+                           tuple(group.items()), universe, population, tuple(codes), denominator, int(row[n_col]),
+                           signature([row[v] for v in values]),
+                           _group_labels(group, cb, item)))
 
 
 def _as_list(by) -> list[str]:
@@ -60,6 +188,11 @@ def distribution(df: pd.DataFrame, items: list[str], cb: Codebook, by=None) -> p
     out = pd.concat(rows, ignore_index=True)
     count_cols = [c for c in out.columns if isinstance(c, int) or c in (DK, "n")]
     out[count_cols] = out[count_cols].fillna(0).astype("int64")
+    for item in items:
+        part = out[out["item"] == item]
+        codes = [c for c in part.columns if isinstance(c, int) or c == DK]
+        codes = [c for c in codes if part[c].notna().all()]
+        _note(part, by, "distribution", df, cb, item=item, values=codes)
     return out
 
 
@@ -98,6 +231,8 @@ def share(df: pd.DataFrame, var: str, codes: list[int], by=None, *, dont_know: s
     agg["share"] = agg["k"] / agg["n"].replace(0, np.nan)
     lo, hi = wilson(agg["k"].to_numpy(), agg["n"].to_numpy())
     agg["lo"], agg["hi"] = lo, hi
+    _note(agg, by, "share", df, cb, item=var, codes=codes,
+          denominator="answered" if dont_know == "exclude" else "all", values=["share"])
     return agg
 
 
@@ -138,13 +273,34 @@ def mean(df: pd.DataFrame, var: str, by=None, cb: Codebook | None = None) -> pd.
         t = stats.t.ppf(0.975, np.maximum(agg["n"] - 1, 1))
     agg["lo"] = agg["mean"] - t * se
     agg["hi"] = agg["mean"] + t * se
+    _note(agg, by, "mean", df, cb, item=var, denominator="answered", values=["mean"])
     return agg
 
 
 def counts_by(df: pd.DataFrame, by) -> pd.DataFrame:
     """Number of respondents per group (a profile table): [*by, 'n']."""
     by = _as_list(by)
-    return df.groupby(by, observed=True).size().rename("n").reset_index()
+    out = df.groupby(by, observed=True).size().rename("n").reset_index()
+    _note(out, by, "count", df, None, values=["n"])
+    return out
+
+
+def crosstab(df: pd.DataFrame, rows: str, columns: str, cb: Codebook | None = None) -> pd.DataFrame:
+    """Respondents by `rows` × `columns` (e.g. unit type × role), every combination present in
+    the codebook order, zeros included; noted as counts for the disclosure audit."""
+    table = pd.crosstab(df[rows].astype(str), df[columns].astype(str))
+    order = {"unit_type": list(cb.unit_types) if cb else None, "role": list(cb.roles) if cb else None,
+             "line": list(cb.lines) if cb else None}
+    r_order = [k for k in (order.get(rows) or table.index) if k in table.index]
+    c_order = [k for k in (order.get(columns) or table.columns) if k in table.columns]
+    table = table.reindex(index=r_order, columns=c_order, fill_value=0)
+    universe, population = _universe(df), _population(df)
+    for r in table.index:
+        for c in table.columns:
+            group = {rows: str(r), columns: str(c)}
+            SOURCES.add(Source("count", None, tuple(group.items()), universe, population, n=int(table.loc[r, c]),
+                               signature=signature([table.loc[r, c]]), labels=_group_labels(group, cb, None)))
+    return table
 
 
 def rank_factors(dist_shares: pd.DataFrame, affects_codes: list[int]) -> pd.DataFrame:

@@ -38,7 +38,8 @@ def gated_shares(ctx: Context, table_id: str, counts: pd.DataFrame, index_col: s
 
 
 def gated_means(ctx: Context, table_id: str, frame: pd.DataFrame, index_col: str) -> pd.DataFrame:
-    values = frame.set_index(index_col)[["n", "mean", "lo", "hi"]]
+    # "Vet ikke" counts go through the gate with the means (they are counts of a group too).
+    values = frame.set_index(index_col)[[c for c in ["n", "mean", "lo", "hi", "dont_know"] if c in frame.columns]]
     gated = ctx.gate.means(table_id, values)
     ctx.gate.write_log()
     return gated.values.reset_index()
@@ -242,8 +243,8 @@ def means_by_group(ctx: Context, items: list[str], by: str, label: str, caption:
         frames.append(m)
     res = tables.label_groups(pd.concat(frames, ignore_index=True), cb, cols=(by,))
     res["row"] = res["item"] + " – " + res[by].astype(str)
-    gated = gated_means(ctx, f"{ctx.name}/{label}", res[["row", "n", "mean", "lo", "hi"]], "row")
-    gated = gated.merge(res[["row", "item", "var", by, "dont_know"]], on="row")
+    gated = gated_means(ctx, f"{ctx.name}/{label}", res[["row", "n", "mean", "lo", "hi", "dont_know"]], "row")
+    gated = gated.merge(res[["row", "item", "var", by]], on="row")
     if item_as_row:
         fig = plots.mean_dots(gated, "item", "mean", "lo", "hi", hue_col=by)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from numbers import Real
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ from tillit.book import numbers
 from tillit.book.context import Context
 
 SUPPRESSED = "(prikket)"
+CLAIM_MARK = "\ue000"      # stands in for inner HTML while ctx.num.claim escapes its text
 HIGH = [4, 5]
 LOW = [1, 2]
 
@@ -36,13 +38,6 @@ def block() -> dict:
     from tillit.config import params_yaml
 
     return params_yaml("report.yml")["hovedfunn"]
-
-
-def goals() -> dict:
-    """The five goals (params/report.yml, shared with the other chapters)."""
-    from tillit.config import params_yaml
-
-    return params_yaml("report.yml")["goals"]
 
 
 class Say:
@@ -102,6 +97,26 @@ class Say:
         self._gaps = 0
         return (f"Tall merket {SUPPRESSED} vises ikke fordi de bygger på færre enn {self.min_cell()} svar "
                 "(se metodevedlegget om personvern).")
+
+    def claim(self, text: str, *, table: str, column: str, rows: str | Sequence[str], op: str = "max",
+              k: int | None = None, tol: float | None = None, values: Mapping | None = None) -> str:
+        """A comparative phrase ("flest", "høyest", "nr. 7") tied to the table or figure it rests on
+        (``ctx.num.claim``): ``table`` is its label, ``column`` the header the reader sees, ``rows``
+        the first-column label(s), ``values`` the column as the table shows it (row label → number),
+        so the claim is checked at once and again by the book test.
+
+        ``text`` may already hold number spans (a published phrase, a count): the claim then wraps
+        them, and claims nest (one per row a phrase is about). When a row the claim needs is not in
+        ``values`` (suppressed), there is nothing to check it against and ``text`` is returned as is;
+        the wording code never makes a comparison on a suppressed number."""
+        rows = [rows] if isinstance(rows, str) else list(rows)
+        known = None if values is None else {str(r): float(v) for r, v in dict(values).items() if not missing(v)}
+        if known is not None and any(r not in known for r in rows):
+            return text
+        inner = "<" in text
+        out = self.num.claim(CLAIM_MARK if inner else text, table=table, column=column, rows=rows, op=op, k=k,
+                             tol=tol, values=known)
+        return out.replace(CLAIM_MARK, text) if inner else out
 
     def finish(self, markdown: str) -> str:
         """A paragraph followed by the suppression note, if it printed any gap."""
@@ -168,13 +183,13 @@ class Ranking:
 
 
 def gated_group_shares(ctx: Context, table_id: str, df: pd.DataFrame, var: str, codes: list[int],
-                       by: str | list[str]) -> pd.DataFrame:
+                       by: str | list[str], dont_know: str = "include") -> pd.DataFrame:
     """Share answering ``codes`` on ``var`` per group (Vet ikke in the denominator), gated:
     [*by, n, share, lo, hi] with NaN in groups under min_cell. Group columns keep their keys."""
     from tillit.stats import tables
 
     by = [by] if isinstance(by, str) else list(by)
-    res = tables.share(df, var, codes, by=by)
+    res = tables.share(df, var, codes, by=by, dont_know=dont_know, cb=ctx.codebook)
     gated = ctx.gate.means(table_id, res.set_index(by)[["n", "share", "lo", "hi"]])
     ctx.gate.write_log()
     return gated.values.reset_index()
@@ -209,6 +224,18 @@ def lower_first(label: str) -> str:
     if not label or label[:2].isupper():
         return label
     return label[0].lower() + label[1:]
+
+
+def pct_cells(values, decimals: int = 1) -> list[str]:
+    """Shares (0–1) as Norwegian percent text for a figure's data frame under a header of our own
+    ("Alle roller: andel"): the download reads them back as percent with these decimals (one more
+    than the chart shows), and a suppressed share is an empty cell."""
+    return ["" if missing(v) else fmt.pct(float(v), decimals) for v in values]
+
+
+def shown(values: Mapping | pd.Series, scale: float = 100.0) -> dict:
+    """Row label → value in the unit its table shows (percent for shares), for ``Say.claim``."""
+    return {str(k): (float("nan") if missing(v) else float(v) * scale) for k, v in dict(values).items()}
 
 
 def bullets(items: list[str]) -> str:

@@ -3,7 +3,8 @@
 Leaders were asked how much they involve tillitsvalgte and verneombud; these were asked how
 much they take part. The comparisons the prose makes ("ledere over både tillitsvalgte og
 verneombud", "omtrent likt") are computed here from the gated means the figures show, with
-the tolerance published.yml uses for "omtrent likt".
+the tolerance published.yml uses for "omtrent likt", and claimed against the figures' tables
+(one row per role). The means are computed apart from the figure, so 4.1 can state them first.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ ROLES = ["leder", "tillitsvalgt", "verneombud"]
 class RoleMeans:
     means: pd.DataFrame            # index (item, role key): n, mean, lo, hi (NaN when suppressed)
     labels: dict                   # item -> label
+    roles: dict                    # role key -> label
+    figure: str = ""               # the figure's label (its table holds the means the prose compares)
 
     def mean(self, item: str, role: str) -> float:
         try:
@@ -42,9 +45,22 @@ class RoleMeans:
         va, vb = self.mean(item, a), self.mean(item, b)
         return None if missing(va) or missing(vb) else abs(va - vb) <= tol
 
+    def column(self, item: str) -> str:
+        """The figure table's header for an item's means."""
+        return f"{self.labels[item]}: gjennomsnitt"
 
-def role_means(ctx: Context, items: list[str], label: str, caption: str) -> RoleMeans:
-    """Means (1–5, Vet ikke left out) per role, gated, drawn as dots with 95 % intervals."""
+    def values(self, item: str) -> dict:
+        """Role label → mean on ``item`` (2 decimals, as the figure's table shows it)."""
+        return {self.roles[r]: round(self.mean(item, r), 2) for r in ROLES}
+
+    def claim(self, say: Say, text: str, item: str, roles: list[str], op: str = "gt", tol: float | None = None) -> str:
+        """``text`` claimed about ``roles`` on ``item`` against the figure's table."""
+        return say.claim(text, table=self.figure, column=self.column(item), rows=[self.roles[r] for r in roles],
+                         op=op, tol=tol, values=self.values(item))
+
+
+def role_mean_values(ctx: Context, items: list[str], label: str) -> RoleMeans:
+    """Means (1–5, Vet ikke left out) per role, gated (no drawing)."""
     cb = ctx.codebook
     df = ctx.survey()
     df = df[df["role"].isin(ROLES)]
@@ -56,19 +72,41 @@ def role_means(ctx: Context, items: list[str], label: str, caption: str) -> Role
     res = pd.concat(frames, ignore_index=True).set_index(["item", "role"])
     gated = ctx.gate.means(f"{ctx.name}/{label}", res[["n", "mean", "lo", "hi"]])
     ctx.gate.write_log()
-    g = gated.values
-    plot_df = g.reset_index()
-    plot_df["Spørsmål"] = plot_df["item"].map(lambda i: cb.items[i].label)
+    return RoleMeans(gated.values, {i: cb.items[i].label for i in items}, {r: cb.roles[r] for r in ROLES}, label)
+
+
+def _wide(rm: RoleMeans) -> pd.DataFrame:
+    """One row per role, the means with their intervals and counts per item, for the figure's table."""
+    out = pd.DataFrame({"Rolle": [rm.roles[r] for r in ROLES]})
+    for item, label in rm.labels.items():
+        part = rm.means.xs(item, level="item").reindex(ROLES)
+        out[rm.column(item)] = part["mean"].to_numpy(dtype=float)
+        out[f"{label}: 95 % KI fra"] = part["lo"].to_numpy(dtype=float)
+        out[f"{label}: 95 % KI til"] = part["hi"].to_numpy(dtype=float)
+        out[f"{label}: antall svar"] = pd.array(part["n"].round(), dtype="Int64")
+    return out
+
+
+def role_means_figure(ctx: Context, rm: RoleMeans, caption: str) -> None:
+    """The means drawn as dots with 95 % intervals, one row per question, roles under each other."""
+    cb = ctx.codebook
+    plot_df = rm.means.reset_index()
+    plot_df["Spørsmål"] = plot_df["item"].map(rm.labels)
     plot_df["Rolle"] = plot_df["role"].map(cb.roles)
     fig = plots.mean_dots(plot_df, "Spørsmål", "mean", "lo", "hi", hue_col="Rolle",
                           hue_order=[cb.roles[r] for r in ROLES])
-    n_shown = g.groupby(level="item")["n"].sum(min_count=1).max()
+    n_shown = rm.means.groupby(level="item")["n"].sum(min_count=1).max()
     alt = ("Punkter med gjennomsnitt og 95 prosents konfidensintervall per rolle for "
-           + fmt.listing([cb.items[i].label.lower() for i in items]) + ". Ledere, tillitsvalgte og verneombud "
+           + fmt.listing([label.lower() for label in rm.labels.values()]) + ". Ledere, tillitsvalgte og verneombud "
            "står under hverandre for hvert spørsmål.")
-    ctx.figure(fig, label, f"{caption} ({caption_n(n_shown)})", alt,
-               data=plot_df[["Spørsmål", "Rolle", "n", "mean", "lo", "hi"]])
-    return RoleMeans(g, {i: cb.items[i].label for i in items})
+    ctx.figure(fig, rm.figure, f"{caption} ({caption_n(n_shown)})", alt, data=_wide(rm))
+
+
+def role_means(ctx: Context, items: list[str], label: str, caption: str) -> RoleMeans:
+    """Means per role, gated, drawn as dots with 95 % intervals."""
+    rm = role_mean_values(ctx, items, label)
+    role_means_figure(ctx, rm, caption)
+    return rm
 
 
 def leader_involvement(ctx: Context) -> dict:

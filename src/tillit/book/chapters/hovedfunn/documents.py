@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from tillit import fmt
 from tillit.book import plots
 from tillit.book.context import Context
-from tillit.book.chapters.hovedfunn.common import Ranking, Say
+from tillit.book.chapters.hovedfunn.common import Ranking, Say, pct_cells, shown
 
 DIMENSIONS = [("result_chain", "Resultatkjede"), ("concreteness", "Konkretisering"), ("focus", "Fokus")]
 STEERING_TARGETS = {"ATA": "md_styrende_ata", "YA": "md_styrende_ya", "OSA": "md_styrende_osa"}
@@ -69,76 +68,95 @@ def letters(ctx: Context) -> Letters:
     return Letters(senders, per_sender, total, new, shares, overall, internal)
 
 
+TABLE, SCOPE_FIG, PROFILE_FIG = "tbl-mdbrev", "fig-mdbrev-omfang", "fig-mdbrev"
+NEW_COL = "Andel «nye» føringer"
+ALL = "Alle avsendere"
+
+
+def _per_sender(m: Letters) -> pd.DataFrame:
+    """Sender, steering goals, all goals and the share «nye», with the download's Norwegian headers."""
+    return pd.DataFrame({"sender": list(m.senders), "steering": m.steering.to_numpy(), "total": m.total.to_numpy(),
+                         "new_share": m.new_share.round(4).to_numpy()})
+
+
+def new_values(m: Letters) -> dict:
+    """Sender label (the table's first column) → share «nye» in percent."""
+    return shown({m.senders[s]["label"]: m.new_share[s] for s in m.senders})
+
+
 def letters_table(ctx: Context, m: Letters) -> None:
     disp = pd.DataFrame({
         "Avsender": [m.senders[s]["label"] for s in m.senders],
         "Mottaker": [m.senders[s]["recipient_line"] for s in m.senders],
         "Styrende mål/føringer": [fmt.num(v) for v in m.steering],
         "Alle mål/føringer": [fmt.num(v) for v in m.total],
-        "Andel «nye» føringer": [fmt.pct(v) for v in m.new_share],
+        NEW_COL: [fmt.pct(v) for v in m.new_share],
     })
-    csv = pd.DataFrame({"avsender": [m.short(s) for s in m.senders], "styrende": m.steering.to_numpy(),
-                        "alle": m.total.to_numpy(), "andel_nye": m.new_share.round(4).to_numpy()})
-    ctx.table(disp, "tbl-mdbrev", f"Mål og føringer i MD-brevene for {ctx.num.fact_value('hovedfunn.steering.md_year')}, "
-              f"etter avsender (n = {fmt.num(int(m.total.sum()))} mål/føringer)", csv_df=csv)
+    ctx.table(disp, TABLE, f"Mål og føringer i MD-brevene for {ctx.num.fact_value('hovedfunn.steering.md_year')}, "
+              f"etter avsender (n = {fmt.num(int(m.total.sum()))} mål/føringer)", csv_df=_per_sender(m))
 
 
 def scope_figure(ctx: Context, m: Letters) -> None:
     """Goals per line (steering and not), with the share of «nye» føringer."""
-    import matplotlib.pyplot as plt
-
-    labels = [f"{m.short(s)} → {m.senders[s]['recipient_line']}" for s in m.senders]
-    fig, ax = plt.subplots(figsize=(9, 2.9))
-    y = np.arange(len(m.senders))
-    st = m.steering.to_numpy(dtype=float)
-    ax.barh(y, st, color=plots.QUALITATIVE[0], label="Styrende")
-    ax.barh(y, m.total.to_numpy(dtype=float) - st, left=st, color=plots.QUALITATIVE[4], label="Ikke styrende")
-    for yi, (a, t, ns) in enumerate(zip(st, m.total, m.new_share)):
-        ax.text(a / 2, yi, fmt.num(a), ha="center", va="center", color="white", fontsize=8)
-        ax.text(t + 4, yi, f"{fmt.pct(ns)} «nye»", va="center", fontsize=8, color=plots.TEXT)
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
-    ax.set_xlim(0, float(m.total.max()) * 1.25)
-    ax.xaxis.set_major_formatter(fmt.number_formatter())
-    ax.set_xlabel("Antall mål og føringer")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
+    data = pd.DataFrame({"Avsender og linje": [f"{m.short(s)} → {m.senders[s]['recipient_line']}" for s in m.senders],
+                         "steering": m.steering.to_numpy(), "other": (m.total - m.steering).to_numpy(),
+                         "note": [f"{fmt.pct(v)} «nye»" for v in m.new_share]})
+    fig = plots.count_bars(data, "Avsender og linje", ["steering", "other"], labels=["Styrende", "Ikke styrende"],
+                           note_col="note", xlabel="Antall mål og føringer")
     top = m.most_new().first()
-    ctx.figure(fig, "fig-mdbrev-omfang", "Mål og føringer per linje i MD-brevene, styrende og ikke styrende, "
+    table = _per_sender(m)
+    table.insert(0, "Avsender og linje", data["Avsender og linje"])
+    ctx.figure(fig, SCOPE_FIG, "Mål og føringer per linje i MD-brevene, styrende og ikke styrende, "
                "med andelen «nye» føringer", f"Liggende stolper per avsender: {m.short(top)} har størst andel «nye» "
-               f"føringer ({fmt.pct(m.new_share[top])}).",
-               data=pd.DataFrame({"avsender": [m.short(s) for s in m.senders], "styrende": st,
-                                  "alle": m.total.to_numpy(), "andel_nye": m.new_share.round(4).to_numpy()}))
+               f"føringer ({fmt.pct(m.new_share[top])}).", data=table.drop(columns=["sender"]))
 
 
-def profile_figure(ctx: Context, m: Letters) -> None:
-    """Steering goals by place in the result chain, concreteness and focus, per sender."""
-    import matplotlib.pyplot as plt
-
+def profile_rows(ctx: Context, m: Letters) -> pd.DataFrame:
+    """One row per dimension and category ("Resultatkjede: Resultat"), the share of each sender's
+    steering goals and of all senders' — the figure's table, where the prose's claims are checked."""
     cols = ctx.codebook.md_letters["columns"]
-    fig, axes = plt.subplots(1, 3, figsize=(11.5, 4.0), sharey=True)
-    long = []
-    for ax, (dim, title) in zip(axes, DIMENSIONS):
-        tab = m.shares[dim].copy()
-        tab.index = [m.short(s) for s in tab.index]
-        tab.columns = [cols[dim]["values"][c] for c in tab.columns]
-        long += [{"dimensjon": title, "avsender": s, "kategori": c, "andel": round(float(tab.loc[s, c]), 4)}
-                 for s in tab.index for c in tab.columns]
-        tab.T.plot(kind="bar", ax=ax, color=plots.QUALITATIVE[:3], width=0.8, legend=ax is axes[0])
-        ax.set_title(title, loc="left")
-        ax.set_xlabel("")
-        ax.yaxis.set_major_formatter(fmt.percent_formatter())
-        plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
-    axes[0].legend(title=None)
-    axes[0].set_ylabel("Andel av avsenderens styrende mål/føringer")
-    fig.tight_layout()
-    ctx.figure(fig, "fig-mdbrev", "Styrende mål og føringer i MD-brevene etter plass i resultatkjeden, "
-               f"konkretisering og fokus, per avsender (n = {fmt.num(int(m.steering.sum()))} styrende mål/føringer)",
-               "Tre stolpediagram for ATA, YA og ØSA med andelene i hver kategori: resultatkjede, konkretisering "
-               "og fokus.", data=pd.DataFrame(long))
+    rows = []
+    for dim, title in DIMENSIONS:
+        for c in m.shares[dim].columns:
+            rows.append({"Dimensjon og kategori": f"{title}: {cols[dim]['values'][c]}",
+                         **{m.short(s): m.shares[dim].loc[s, c] for s in m.senders}, ALL: m.overall[dim][c]})
+    return pd.DataFrame(rows).set_index("Dimensjon og kategori")
+
+
+def profile_label(ctx: Context, dim: str, category: str) -> str:
+    title = dict(DIMENSIONS)[dim]
+    return f"{title}: {ctx.codebook.md_letters['columns'][dim]['values'][category]}"
+
+
+def profile_figure(ctx: Context, m: Letters) -> pd.DataFrame:
+    """Steering goals by place in the result chain, concreteness and focus, per sender and for all
+    senders together (the shares the overview cites): one bar per sender under each category, with
+    a phone version. Returns the figure's table (shares 0–1)."""
+    table = profile_rows(ctx, m)
+    senders = [*[m.short(s) for s in m.senders], ALL]
+    long = table.reset_index().melt(id_vars="Dimensjon og kategori", value_vars=senders, var_name="Avsender",
+                                    value_name="share")
+    fig = plots.share_bars(long, "Dimensjon og kategori", "share", hue_col="Avsender", order=list(table.index),
+                           hue_order=senders, xlabel="Andel av avsenderens styrende mål/føringer")
+    data = table.reset_index()
+    for col in senders:
+        data[col] = pct_cells(table[col].to_numpy())
+    ctx.figure(fig, PROFILE_FIG, "Styrende mål og føringer i MD-brevene etter plass i resultatkjeden, "
+               f"konkretisering og fokus, per avsender og samlet (n = {fmt.num(int(m.steering.sum()))} styrende "
+               "mål/føringer)", "Liggende stolper for hver kategori i resultatkjede, konkretisering og fokus, med én "
+               "stolpe for ATA, YA, ØSA og alle avsendere samlet: andelen av avsenderens styrende mål og føringer.",
+               data=data)
+    return table
 
 
 # --- prose -------------------------------------------------------------------------------------
+def profile_claim(say: Say, m: Letters, text: str, column: str, dim: str, categories: list[str], op: str) -> str:
+    """``text`` claimed about ``categories`` of ``dim`` in one column of the profile figure's table."""
+    table = profile_rows(say.ctx, m)
+    return say.claim(text, table=PROFILE_FIG, column=f"{column} (%)",
+                     rows=[profile_label(say.ctx, dim, c) for c in categories], op=op, values=shown(table[column]))
+
+
 def overview_text(say: Say, m: Letters) -> str:
     """4.2.4: what the letters steer on, overall."""
     conc, chain = m.overall["concreteness"], m.chain_order()
@@ -150,7 +168,8 @@ def overview_text(say: Say, m: Letters) -> str:
         f"beskrivende ({say.pub_text('md_flertall_beskrivende', fmt.pct(conc['beskrivende'], word=True))}), og "
         f"{'de fleste' if m.descriptive_internal > 0.5 else 'færre enn halvparten'} av disse har et internt fokus "
         f"({say.pub_text('md_beskrivende_internt', fmt.pct(m.descriptive_internal, word=True))}). Brevene styrer "
-        f"mest på {order[0]}, dernest på {order[1]} og minst på {order[2]} "
+        f"{profile_claim(say, m, 'mest', ALL, 'result_chain', chain.keys, 'order')} på {order[0]}, dernest på "
+        f"{order[1]} og minst på {order[2]} "
         f"({say.pub_text('md_resultat_aktivitet_effekt', fmt.listing([fmt.pct(v) for v in chain.values], 'og'))} "
         "av de styrende målene)."
     )
@@ -161,12 +180,14 @@ def lines_text(say: Say, m: Letters) -> str:
     st, new = m.steering, m.new_share
     ranked = m.most_new()
     first, rest = ranked.first(), [s for s in m.senders if s != ranked.first()]
+    flest = say.claim("flest", table=TABLE, column=NEW_COL, rows=m.senders[first]["label"], op="max",
+                      values=new_values(m))
     return (
         f"NAV fylke styres med {say.pub_text(STEERING_TARGETS['ATA'], fmt.num(st['ATA']))} styrende mål og føringer "
         f"fra ATA, ytelseslinjen med {say.pub_text(STEERING_TARGETS['YA'], fmt.num(st['YA']))} fra YA og "
         f"økonomilinjen med {say.pub_text(STEERING_TARGETS['OSA'], fmt.num(st['OSA']))} fra ØSA. I tillegg står "
         f"det {say.count(int((m.total - m.steering).sum()))} mål og føringer i brevene som enhetene ikke styrer "
-        f"etter (@tbl-mdbrev). {m.short(first)} legger til flest «nye» føringer – føringer som verken kommer fra "
+        f"etter (@tbl-mdbrev). {m.short(first)} legger til {flest} «nye» føringer – føringer som verken kommer fra "
         f"tildelingsbrevet eller fra et overliggende MD-brev: {say.pub(NEW_TARGETS[first], new[first])} av "
         f"føringene, mot {say.pub(NEW_TARGETS[rest[0]], new[rest[0]])} hos {m.short(rest[0])} og "
         f"{say.pub(NEW_TARGETS[rest[1]], new[rest[1]])} hos {m.short(rest[1])} (@fig-mdbrev-omfang)."
@@ -180,11 +201,13 @@ def chain_text(say: Say, m: Letters) -> str:
     ya_top = m.ya_top_concreteness()
     values = {"kvantitativ": "tallfestede mål", "retning": "mål som angir en retning",
               "beskrivende": "kvalitative beskrivelser"}
+    others = [k for k in c.columns if k != ya_top]
+    most = profile_claim(say, m, "mest", m.short("YA"), "concreteness", [ya_top, *others], "gt")
     return (
         f"Aktivitet og innsats utgjør {say.pct(a['ATA'])} av de styrende målene hos ATA og {say.pct(a['OSA'])} hos "
         f"ØSA, mot {say.pct(a['YA'])} hos YA. ATA og ØSA styrer altså "
         f"{say.pub_text('md_aktivitet_ata_osa_over_ya', 'mer på aktivitet og innsats' if above else 'ikke mer på aktivitet og innsats')} "
-        f"enn YA, der resultatmålene har større plass. Ytelseslinjen styres mest med "
+        f"enn YA, der resultatmålene har større plass. Ytelseslinjen styres {most} med "
         f"{say.pub_text('md_ya_tallfestet', values.get(ya_top, ya_top))} ({say.pct(c.loc['YA', ya_top])} hos YA), "
         f"mens {say.pub_text('md_ata_osa_beskrivende', 'et flertall' if min(c.loc['ATA', 'beskrivende'], c.loc['OSA', 'beskrivende']) > 0.5 else 'en del')} "
         f"av målene fra ATA og ØSA er kvalitativt beskrevet ({say.pct(c.loc['ATA', 'beskrivende'])} og "

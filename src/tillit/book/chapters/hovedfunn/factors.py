@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from tillit import fmt
 from tillit.book import plots
 from tillit.book.context import Context
-from tillit.book.chapters.hovedfunn.common import Ranking, Say, caption_n, lower_first
+from tillit.book.chapters.hovedfunn.common import Ranking, Say, caption_n, lower_first, shown
 from tillit.stats import tables
 from tillit.stats.tables import DK
 
@@ -46,8 +45,7 @@ def affects_codes() -> list[int]:
 
 
 def factors(ctx: Context, table_id: str = "faktorer", *, whole: bool = False) -> Factors:
-    """Shares of all answers per factor, through the gate; the three rankings. `whole`: for
-    all of NAV even in an edition (the comparison beside it)."""
+    """Shares of all answers per factor, through the gate; the three rankings."""
     cb = ctx.codebook
     counts = tables.distribution(ctx.survey(whole=whole), cb.factors, cb).set_index("item")
     gated = ctx.gate.shares(f"{ctx.name}/{table_id}", counts[[1, 2, 3, 4, 5, DK]])
@@ -63,90 +61,92 @@ def factors(ctx: Context, table_id: str = "faktorer", *, whole: bool = False) ->
                    Ranking.of(t["positive"], labels), Ranking.of(t["negative"], labels))
 
 
+# The ranking table (Figur 8's numbers) and its columns: the claims in the prose name them.
+TABLE = "tbl-faktorer-rangering"
+COL_AFFECTS, COL_POS, COL_NEG = "Påvirker (positivt eller negativt)", "Positivt", "Negativt"
+BY = {"affects": COL_AFFECTS, "positive": COL_POS, "negative": COL_NEG}
+
+
+def values(f: Factors, metric: str) -> dict:
+    """Factor label → share in percent, as the ranking table shows it (for ``Say.claim``)."""
+    return shown(f.table.set_index("label")[metric])
+
+
+def ranking(f: Factors, metric: str) -> Ranking:
+    return {"affects": f.by_affects, "positive": f.by_positive, "negative": f.by_negative}[metric]
+
+
+def claim_rank(say: Say, f: Factors, key: str, metric: str, text: str, *, op: str = "rank",
+               k: int | None = None) -> str:
+    """``text`` claimed about factor ``key`` in the ranking table: its place (``op="rank"``, ``k`` =
+    its computed place), among the top ``k`` (``"top"``), largest (``"max"``)."""
+    if op == "rank" and k is None:
+        k = ranking(f, metric).rank(key)
+    return say.claim(text, table=TABLE, column=BY[metric], rows=f.label(key), op=op, k=k,
+                     values=values(f, metric))
+
+
 def direction_figure(ctx: Context, f: Factors, label: str = "fig-faktorer-retning") -> list[str]:
     """Figur 7: how each factor pulls (diverging bars), most positive at the top. Returns the
     order drawn, top first."""
-    scale = ctx.codebook.scales["effekt5"]
     order = f.by_positive.keys + list(f.by_positive.suppressed)
-    shown = f.table.loc[order].set_index("label")
-    # plots.diverging draws the first row at the bottom: hand it the order bottom-up.
-    fig = plots.diverging(shown[[1, 2, 3, 4, 5, DK, "n"]].iloc[::-1], scale.short, sort=False)
+    shown_rows = f.table.loc[order].set_index("label")
+    fig = plots.likert(shown_rows[[1, 2, 3, 4, 5, DK, "n"]], ctx.codebook.scales["effekt5"].short,
+                       sort=list(shown_rows.index))
     top = f.by_positive.first()
     alt = (f"Liggende stolper for {fmt.number_word(len(f.table))} forhold, sortert med størst andel positive svar "
            f"øverst. Øverst: {f.label(top)} ({fmt.pct(f.row(top)['positive'])} positivt). Negative svar går mot "
            "venstre, positive mot høyre, og Vet ikke står i et eget felt." if top else
            "Liggende stolper for forholdene som påvirker handlingsrommet; andelene er prikket.")
+    data = f.table.loc[order].reset_index()[["label", 1, 2, 3, 4, 5, DK, "n", "positive"]].rename(columns=str)
     ctx.figure(fig, label, "Hvordan forholdene påvirker handlingsrommet, sortert etter andelen som svarer "
-               f"positivt ({caption_n(f.n)})", alt,
-               data=f.table.loc[order].reset_index()[["item", "label", 1, 2, 3, 4, 5, DK, "n"]].rename(columns=str))
+               f"positivt ({caption_n(f.n)})", alt, data=data)
     return [f.label(k) for k in order]
 
 
-def _ranking_chart(f: Factors, order: list[str], ref: Factors | None = None, ref_label: str = ""):
-    import matplotlib.pyplot as plt
-
-    colors = plots.diverging_colors(5)
-    t = f.table.loc[order]
-    y = np.arange(len(t))
-    fig, ax = plt.subplots(figsize=(9, 0.42 * len(t) + 1.4))
-    neg = t["negative"].to_numpy(dtype=float)
-    pos = t["positive"].to_numpy(dtype=float)
-    ax.barh(y, np.nan_to_num(neg), color=colors[1], height=0.7, label="Negativt eller svært negativt")
-    ax.barh(y, np.nan_to_num(pos), left=np.nan_to_num(neg), color=colors[3], height=0.7,
-            label="Positivt eller svært positivt")
-    ranks = [f.by_affects.rank(k) for k in order]
-    for yi, (a, r) in enumerate(zip(t["affects"].to_numpy(dtype=float), ranks)):
-        ax.text((a if np.isfinite(a) else 0) + 0.01, yi, fmt.pct(a) if np.isfinite(a) else "prikket",
-                va="center", fontsize=8, color=plots.TEXT)
-    if ref is not None:  # an edition: where the whole of NAV lies, factor by factor
-        ax.scatter(ref.table.loc[order, "affects"].to_numpy(dtype=float), y, marker="D", s=28, zorder=3,
-                   color=plots.TEXT, label=ref_label)
-    ax.set_yticks(y, [f"{r}. {lab}" if r else f"{lab}" for r, lab in zip(ranks, t["label"])])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.0)
-    ax.xaxis.set_major_formatter(fmt.percent_formatter())
-    ax.set_xlabel("Andel av alle svar som sier at forholdet påvirker handlingsrommet")
-    ax.legend(loc="lower right")
-    ax.grid(axis="y", visible=False)
-    fig.tight_layout()
-    return fig
-
-
 def ranking_figure(ctx: Context, f: Factors, label: str = "fig-faktorer-rangering",
-                   table_label: str | None = "tbl-faktorer-rangering") -> list[str]:
+                   table_label: str | None = TABLE) -> list[str]:
     """Figur 8: the factors ranked by how many say they affect handlingsrom (positive plus
-    negative), rank 1 at the top, with the ranking table. Returns the order drawn, top first."""
+    negative), rank 1 at the top, each row with its place ("7. Mål- og resultatstyring"; tied
+    factors share a place, as in the table), with the ranking table. Returns the order drawn."""
     order = f.by_affects.keys + list(f.by_affects.suppressed)
-    top = f.by_affects.first()
+    t = f.table.loc[order]
+    places = [f.by_affects.rank(k) for k in order]
+    rows = t.set_index(pd.Index([f"{r}. {lab}" if r else lab for r, lab in zip(places, t["label"])]))
     ref = None if ctx.is_whole else factors(ctx, "faktorer-hele-nav", whole=True)
-    ref_label = "Hele NAV: påvirker (positivt eller negativt)"
+    if ref is not None:  # an edition: each factor's row for the whole of NAV beneath its own
+        rr = ref.table.loc[order].set_index(pd.Index([f"   hele NAV ({lab.lower()})" for lab in t["label"]]))
+        rows = pd.concat([rows.rename(index=lambda s: f"{s} – {ctx.edition.short}"), rr])
+        rows = rows.iloc[[i + k * len(order) for i in range(len(order)) for k in (0, 1)]]
+    fig = plots.likert(rows[[1, 2, 3, 4, 5, DK, "n"]], ctx.codebook.scales["effekt5"].short, sort=list(rows.index))
+    top = f.by_affects.first()
     alt = (f"Liggende stolper, én per forhold, rangert etter hvor mange som sier at forholdet påvirker "
-           f"handlingsrommet. Hver stolpe er delt i negative og positive svar. Nr. 1 er {f.label(top)} "
+           f"handlingsrommet positivt eller negativt; plassen står foran navnet. Nr. 1 er {f.label(top)} "
            f"({fmt.pct(f.row(top)['affects'])})." if top else "Rangeringen av forholdene er prikket.")
     if "f_mor" in f.by_affects.values.index:
         alt += f" Mål- og resultatstyring er nr. {f.by_affects.rank('f_mor')}."
-    data = f.table.loc[order].reset_index()[["item", "label", "affects", "positive", "negative", "n"]]
-    caption = ("Forholdene rangert etter andelen som sier at de påvirker handlingsrommet, positivt eller negativt "
-               f"({caption_n(f.n)})")
+    data = t.reset_index()[["label", 1, 2, 3, 4, 5, DK, "n", "affects", "positive", "negative"]].rename(columns=str)
+    data.insert(1, "rank", pd.array(places, dtype="Int64"))
+    caption = ("Forholdene rangert etter andelen som sier at de påvirker handlingsrommet, positivt "
+               f"eller negativt ({caption_n(f.n)})")
     if ref is not None:
-        alt += " En rombe per forhold viser andelen for hele NAV."
+        alt += " Under hvert forhold står svarene for hele NAV til sammenligning."
         caption = (f"{ctx.edition.title}: forholdene rangert etter andelen som sier at de påvirker handlingsrommet, "
-                   f"positivt eller negativt ({caption_n(f.n)}); rombene viser hele NAV ({caption_n(ref.n)})")
-        data["affects_hele_nav"] = ref.table.loc[order, "affects"].to_numpy()
-        data["n_hele_nav"] = ref.table.loc[order, "n"].to_numpy()
-    ctx.figure(_ranking_chart(f, order, ref, ref_label), label, caption, alt, data=data)
+                   f"positivt eller negativt ({caption_n(f.n)}), hvert med hele NAV under ({caption_n(ref.n)})")
+        for col in ("affects", "positive", "negative", "n"):
+            data[f"{col}_hele_nav"] = ref.table.loc[order, col].to_numpy()
+    ctx.figure(fig, label, caption, alt, data=data)
     if table_label:
-        t = f.table.loc[order]
         disp = pd.DataFrame({
-            "Plass": [str(f.by_affects.rank(k) or "–") for k in order],
             "Forhold": t["label"].to_list(),
-            "Påvirker (positivt eller negativt)": [fmt.pct(v, 1) for v in t["affects"]],
-            "Positivt": [fmt.pct(v, 1) for v in t["positive"]],
-            "Negativt": [fmt.pct(v, 1) for v in t["negative"]],
+            "Plass": [str(r or "–") for r in places],
+            COL_AFFECTS: [fmt.pct(v, 1) for v in t["affects"]],
+            COL_POS: [fmt.pct(v, 1) for v in t["positive"]],
+            COL_NEG: [fmt.pct(v, 1) for v in t["negative"]],
             "Vet ikke": [fmt.pct(v, 1) for v in t[DK]],
         })
-        csv = t.reset_index()[["item", "label", "affects", "positive", "negative", DK, "n"]].rename(columns=str)
-        csv.insert(0, "rank", [f.by_affects.rank(k) for k in order])
+        csv = t.reset_index()[["label", "affects", "positive", "negative", DK, "n"]].rename(columns=str)
+        csv.insert(1, "rank", pd.array(places, dtype="Int64"))
         ctx.table(disp, table_label, "Forholdene rangert etter andelen som sier at de påvirker handlingsrommet "
                   f"({caption_n(f.n)})", csv_df=csv)
     return [f.label(k) for k in order]
@@ -162,9 +162,53 @@ def mor_rank_text(f: Factors) -> str | None:
     return f"den {fmt.ordinal_word(r)} av {fmt.number_word(len(f.by_affects) + len(f.by_affects.suppressed))}{shared}"
 
 
+def mor_rank_claim(say: Say, f: Factors) -> str:
+    """The published rank of mål- og resultatstyring, claimed against the ranking table."""
+    text = say.pub_text("faktorer_mor_nr7", mor_rank_text(f))
+    return claim_rank(say, f, "f_mor", "affects", text) if mor_rank_text(f) else text
+
+
 def top_three_text(f: Factors) -> str | None:
     top = f.by_affects.top(3)
     return fmt.listing([lower_first(f.label(k)) for k in top]) if len(top) == 3 else None
+
+
+def top_three_claim(say: Say, f: Factors, *, capitalize: bool = False) -> str:
+    """The three factors that affect handlingsrom most (published), each claimed among the top three."""
+    text = top_three_text(f)
+    out = say.pub_text("faktorer_topp3", text[0].upper() + text[1:] if text and capitalize else text)
+    for key in (f.by_affects.top(3) if text else []):
+        out = claim_rank(say, f, key, "affects", out, op="top", k=3)
+    return out
+
+
+def others_above_mor(say: Say, f: Factors) -> str:
+    """'Andre forhold enn mål- og resultatstyringen betyr mer for handlingsrommet' as far as the
+    ranking bears it out (the report's finding), claimed with its place."""
+    r = f.by_affects.rank("f_mor")
+    if r is None:
+        return "Hvor mål- og resultatstyringen står blant forholdene som påvirker handlingsrommet, er prikket"
+    if r == 1:
+        return ("Mål- og resultatstyringen er det forholdet som " + claim_rank(say, f, "f_mor", "affects", "flest")
+                + " sier påvirker handlingsrommet")
+    return ("Andre forhold enn mål- og resultatstyringen betyr "
+            + claim_rank(say, f, "f_mor", "affects", "mer") + " for handlingsrommet")
+
+
+def competence_places(say: Say, f: Factors) -> str:
+    """Where egen erfaring og kompetanse stands in the two rankings, with its places claimed."""
+    r_aff, r_pos = f.by_affects.rank("f_kompetanse"), f.by_positive.rank("f_kompetanse")
+    if r_aff is None or r_pos is None:
+        return "Hvor egen erfaring og kompetanse står på listen, er prikket i denne utgaven."
+    where = "et stykke ned på listen"
+    if max(r_aff, r_pos) <= 3:
+        where = claim_rank(say, f, "f_kompetanse", "positive",
+                           claim_rank(say, f, "f_kompetanse", "affects", "høyt", op="top", k=3), op="top", k=3)
+        where += " på listen"
+    return (f"Egen erfaring og kompetanse kommer {where}: forholdet er nr. "
+            f"{claim_rank(say, f, 'f_kompetanse', 'affects', say.count(r_aff))} når forholdene rangeres etter hvor "
+            f"mange som sier at de påvirker handlingsrommet i det hele tatt, og nr. "
+            f"{claim_rank(say, f, 'f_kompetanse', 'positive', say.count(r_pos))} når bare de positive svarene telles.")
 
 
 def negative_sentence(say: Say, f: Factors) -> str:
@@ -175,12 +219,15 @@ def negative_sentence(say: Say, f: Factors) -> str:
     tid = f.row("f_tid")["negative"]
     tid_rank = f.by_negative.rank("f_tid")
     tid_text = say.pub("tid_negativ", tid)
+    flest = claim_rank(say, f, worst, "negative", "flest", op="max")
     if worst == "f_tid":
-        return (f"Tid er det forholdet flest sier trekker handlingsrommet ned: {tid_text} svarer at tiden "
+        return (f"Tid er det forholdet {flest} sier trekker handlingsrommet ned: {tid_text} svarer at tiden "
                 "påvirker negativt eller svært negativt.")
     place = ("den nest største" if tid_rank == 2 else f"den {fmt.ordinal_word(tid_rank)} største" if tid_rank
              else "en prikket")
-    return (f"{f.label(worst)} er det forholdet flest sier trekker handlingsrommet ned "
+    if tid_rank:
+        place = claim_rank(say, f, "f_tid", "negative", place)
+    return (f"{f.label(worst)} er det forholdet {flest} sier trekker handlingsrommet ned "
             f"({say.pct(f.row(worst)['negative'], 1)} negativt eller svært negativt). Tid har {place} andelen "
             f"negative svar: {tid_text} mener at tiden påvirker handlingsrommet negativt.")
 
@@ -193,6 +240,7 @@ def competence_sentence(say: Say, f: Factors) -> str:
         return f"Andelen som mener kompetansen påvirker positivt, er {share}."
     where = ("størst andel positive svar av alle forholdene" if r == 1 else
              f"den {fmt.ordinal_word(r)} største andelen positive svar")
+    where = claim_rank(say, f, "f_kompetanse", "positive", where)
     return (f"Egen erfaring og kompetanse har {where}: {share} mener at kompetansen og erfaringen deres "
             f"påvirker handlingsrommet positivt, mens bare {say.pct(f.row('f_kompetanse')['negative'], 1)} "
             "mener den påvirker negativt (@fig-faktorer-retning).")

@@ -13,9 +13,7 @@ import pandas as pd
 from tillit import fmt
 from tillit.book import plots
 from tillit.book.context import Context
-from tillit.book.chapters.hovedfunn.common import Say, model_caption
-
-
+from tillit.book.chapters.hovedfunn.common import Say, model_caption, shown
 
 def _bound(say: Say, target: str) -> int:
     """The bound a published target checks against (published.yml: 'mer enn 50', 'over 200')."""
@@ -37,6 +35,10 @@ class LocalDevelopment:
         return float(self.per_line.iloc[0]["share"]) if len(self.per_line) else float("nan")
 
 
+FIG = "fig-erfaringsbasen"
+SHARE_COL = "Andel (%)"        # the figure table's header for a line's share of the projects
+
+
 def local_development(ctx: Context) -> LocalDevelopment:
     """Projects in Erfaringsbasen by line (figure) and grant initiatives per year (table)."""
     cb = ctx.codebook
@@ -45,29 +47,22 @@ def local_development(ctx: Context) -> LocalDevelopment:
     per_line["label"] = per_line["line"].map(lambda k: cb.lines.get(k, k))
     per_line["share"] = per_line["n"] / per_line["n"].sum()
     per_line = per_line.sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(per_line) + 1.3))
-    ax.barh(per_line["label"], per_line["n"], color=plots.QUALITATIVE[0])
-    for y, v in enumerate(per_line["n"]):
-        ax.text(v + 0.3, y, fmt.num(v), va="center", fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("Antall prosjekter")
-    ax.xaxis.set_major_formatter(fmt.number_formatter())
-    fig.tight_layout()
+    per_line["note"] = [fmt.pct(v) for v in per_line["share"]]
+    fig = plots.count_bars(per_line, "label", ["n"], note_col="note", xlabel="Antall prosjekter")
     top = per_line.iloc[0] if len(per_line) else None
-    ctx.figure(fig, "fig-erfaringsbasen", "Utviklingsprosjekter registrert i Erfaringsbasen, etter linje."
-               + model_caption(ctx),
+    ctx.figure(fig, FIG, "Utviklingsprosjekter registrert i Erfaringsbasen, etter linje, med linjens andel av "
+               "prosjektene." + model_caption(ctx),
                (f"Liggende stolper, én per linje: {top['label']} har flest prosjekter." if top is not None
                 else "Erfaringsbasen har ingen registrerte prosjekter."),
-               data=per_line[["label", "n", "share"]])
+               data=per_line[["label", "n", "share"]].rename(columns={"label": "Linje", "n": "Antall prosjekter"}))
     grants = ctx.register("grants")
     per_year = grants.groupby("year").size()
     ctx.table(pd.DataFrame({"År": [str(y) for y in per_year.index],
                             "Lokale utviklingsinitiativ": [fmt.num(v) for v in per_year]}),
               "tbl-tilskudd", "Lokale utviklingsinitiativ med tilskudd til utvikling av sosiale tjenester i "
               "NAV-kontor, per år." + model_caption(ctx).replace("figuren", "tabellen"),
-              csv_df=per_year.rename("initiatives").reset_index())
+              csv_df=pd.DataFrame({"År": [str(y) for y in per_year.index],
+                                   "Lokale utviklingsinitiativ": per_year.to_numpy()}))
     return LocalDevelopment(len(eb), per_line, per_year)
 
 
@@ -86,13 +81,15 @@ def grants_text(say: Say, d: LocalDevelopment) -> str:
     return f"minst {say.count(int(d.grants_per_year.min()) if len(d.grants_per_year) else 0)}"
 
 
-def main_line_words(d: LocalDevelopment) -> str:
-    """How dominant the largest line is, in words chosen from its share."""
+def main_line_words(say: Say, d: LocalDevelopment) -> str:
+    """How dominant the largest line is, in words chosen from its share, claimed as the largest
+    share in the figure; the report's «i all hovedsak» (more than half, Arbeids- og tjenestelinjen)
+    links to its ledger row."""
     s = d.main_share
     if s != s:
         return "uten at noen linje skiller seg ut"
-    if s >= 0.75:
-        return "i all hovedsak"
-    if s > 0.5:
-        return "for det meste"
-    return "oftest"
+    words = "i all hovedsak" if s >= 0.75 else "for det meste" if s > 0.5 else "oftest"
+    text = (say.pub_text("erfaringsbasen_arbeid_tjeneste", words)
+            if s > 0.5 and d.main_line == say.ctx.codebook.lines.get("arbeid_tjeneste") else words)
+    return say.claim(text, table=FIG, column=SHARE_COL, rows=d.main_line, op="max",
+                     values=shown(d.per_line.set_index("label")["share"]))

@@ -14,8 +14,10 @@ import pandas as pd
 from tillit import fmt
 from tillit.book import plots
 from tillit.book.context import Context
-from tillit.book.chapters.hovedfunn.common import HIGH, LOW, Ranking, Say, caption_n, gated_total_share
+from tillit.book.chapters.hovedfunn.common import (HIGH, LOW, Ranking, Say, caption_n, gated_total_share,
+                                                   pct_cells, shown)
 from tillit.stats import tables
+from tillit.stats.disclosure import TOTAL
 from tillit.stats.tables import DK
 
 # Unit types whose share the report published (params/published.yml).
@@ -24,57 +26,67 @@ UNIT_TARGETS = {"nks": "tillit_nks_mye", "klage_anke": "tillit_klage_anke_mye"}
 STANDOUT = 0.05
 
 
+FIG = "fig-tillit-enhet"
+HIGH_COL = "I stor eller svært stor grad"       # a share column: its table shows it as "… (%)"
+ALL_EMPLOYEES = "Alle medarbeidere"
+
+
 @dataclass
 class Trust:
     low: float
     high: float
     n: float
     by_unit: Ranking              # unit key -> share «mye», employees
-    chart_order: list             # unit keys, top first, as drawn
+    chart_order: list             # unit keys, top first, as drawn (all employees below them)
+
+    def values(self) -> dict:
+        """Row label → share «mye» in percent, as the figure's table shows it (units and all employees)."""
+        return shown({**{self.by_unit.label(k): self.by_unit.values[k] for k in self.by_unit.keys},
+                      ALL_EMPLOYEES: self.high})
 
 
-def trust_by_unit(ctx: Context, label: str = "fig-tillit-enhet") -> Trust:
+def _whole_employees(ctx: Context, label: str) -> pd.DataFrame:
+    """All of NAV's employees as one row «Hele NAV», through the gate (for an edition's figure)."""
+    whole = ctx.survey(whole=True)
+    counts = tables.distribution(whole[whole["role"] == "medarbeider"], ["trust_hindrance"], ctx.codebook)
+    row = ctx.gate.shares(f"{ctx.name}/{label}-hele-nav", counts.set_index("item")[[1, 2, 3, 4, 5, DK]]).values
+    ctx.gate.write_log()
+    return row.set_axis(["Hele NAV"])
+
+
+def trust_by_unit(ctx: Context, label: str = FIG) -> Trust:
+    """Employees' answers on the hindrance scale per unit type (ranked by «mye») and for all
+    employees (the bar the prose compares the units with), drawn in the sequential palette."""
     cb = ctx.codebook
     df = ctx.survey()
     emp = df[df["role"] == "medarbeider"]
     low, n = gated_total_share(ctx, f"{ctx.name}/tillit-lite", emp, "trust_hindrance", LOW)
     high, _ = gated_total_share(ctx, f"{ctx.name}/tillit-mye", emp, "trust_hindrance", HIGH)
     counts = tables.distribution(emp, ["trust_hindrance"], cb, by="unit_type").set_index("unit_type")
-    gated = ctx.gate.shares(f"{ctx.name}/{label}", counts[[1, 2, 3, 4, 5, DK]])
+    # The all-employees row makes one suppressed unit recoverable: the gate then suppresses another.
+    gated = ctx.gate.shares(f"{ctx.name}/{label}", counts[[1, 2, 3, 4, 5, DK]], total_row=True)
     ctx.gate.write_log()
-    sh = gated.values
+    sh = gated.values.rename(index={TOTAL: ALL_EMPLOYEES})
     units = {k: u.label for k, u in cb.unit_types.items()}
     ranking = Ranking.of((sh[4] + sh[5]).reindex([k for k in units if k in sh.index]), units)
     order = ranking.keys + list(ranking.suppressed)
-    shown = sh.loc[order].rename(index=units)
-    if not ctx.is_whole:  # an edition: its employees together, and all of NAV's, beneath its units
-        shown = pd.concat([shown, _totals(ctx, emp, label, together=len(shown) > 1)])
-    fig = plots.diverging(shown[[1, 2, 3, 4, 5, DK, "n"]].iloc[::-1], cb.scales["grad5"].short, sort=False)
+    rows = sh.loc[order + [ALL_EMPLOYEES]].rename(index=units)
+    if not ctx.is_whole:  # an edition: all of NAV's employees beneath its own (docs/editions.md)
+        rows = pd.concat([rows, _whole_employees(ctx, label)])
+    fig = plots.likert(rows[[1, 2, 3, 4, 5, DK, "n"]], cb.scales["grad5"].short, sort=list(rows.index))
     first = ranking.first()
-    alt = (f"Liggende stolper per enhetstype, sortert med størst andel som opplever hindringer i stor eller svært "
-           f"stor grad øverst: {units[first]} ({fmt.pct(ranking.values[first])})." if first else
+    alt = (f"Liggende stolper per enhetstype, fra lyst (liten grad) til mørkt (stor grad), sortert med størst andel "
+           f"som opplever hindringer i stor eller svært stor grad øverst: {units[first]} "
+           f"({fmt.pct(ranking.values[first])}). Nederst alle medarbeidere samlet." if first else
            "Liggende stolper per enhetstype; andelene er prikket.")
+    data = rows.reset_index(names="unit_type")[["unit_type", 1, 2, 3, 4, 5, DK, "n"]].rename(columns=str)
+    data[HIGH_COL] = pct_cells(rows[4] + rows[5])
     ctx.figure(fig, label, "I hvilken grad mål- og resultatstyringen skaper hindringer for tilliten mellom "
                "medarbeider og bruker, medarbeidere etter enhetstype, sortert etter andelen «i stor» eller "
-               f"«i svært stor grad» ({caption_n(sh['n'].sum(min_count=1))})"
-               + ("" if ctx.is_whole else f"; nederst medarbeiderne i hele NAV til sammenligning"),
-               alt,
-               data=shown.reset_index(names="enhetstype").rename(columns=str))
+               f"«i svært stor grad», og alle medarbeidere nederst ({caption_n(sh['n'].get(ALL_EMPLOYEES))})"
+               + ("" if ctx.is_whole else "; under dem medarbeiderne i hele NAV til sammenligning"), alt,
+               data=data)
     return Trust(low, high, n, ranking, order)
-
-
-def _totals(ctx: Context, emp: pd.DataFrame, label: str, together: bool) -> pd.DataFrame:
-    """All of NAV's employees as one row (and, if the edition has several units, its own
-    together as another), through the gate."""
-    cb = ctx.codebook
-    whole = ctx.survey(whole=True)
-    rows = {}
-    parts = [(f"Alle i {ctx.edition.short}", emp, "utgave")] if together else []
-    for name, frame, part in (*parts, ("Hele NAV", whole[whole["role"] == "medarbeider"], "hele-nav")):
-        counts = tables.distribution(frame, ["trust_hindrance"], cb).set_index("item")
-        rows[name] = ctx.gate.shares(f"{ctx.name}/{label}-{part}", counts[[1, 2, 3, 4, 5, DK]]).values.iloc[0]
-    ctx.gate.write_log()
-    return pd.DataFrame(rows).T
 
 
 def unit_share_text(say: Say, t: Trust, key: str) -> str:
@@ -89,16 +101,33 @@ def standouts_text(say: Say, t: Trust, k: int = 2) -> str:
     if len(t.by_unit) <= k:
         return ("For mange enhetstyper er prikket til at de kan sammenlignes; "
                 f"{t.by_unit.suppressed_text()} vises ikke (@fig-tillit-enhet).")
+    vals = t.values()
+
+    def claim(text: str, rows, op: str, k_: int | None = None) -> str:
+        return say.claim(text, table=FIG, column=f"{HIGH_COL} (%)", rows=rows, op=op, k=k_, values=vals)
+
     named = [f"{t.by_unit.label(u)} ({unit_share_text(say, t, u)})" for u in top]
     low = t.by_unit.last()
-    tail = (f" Lavest ligger {t.by_unit.label(low)} ({say.pct(t.by_unit.values[low])})."
+    # With units suppressed, all employees may lie below the lowest unit shown: then «lavest» (of the
+    # units) is true but not the table's minimum, and is left unclaimed.
+    lowest = "Lavest" if low is None or vals.get(ALL_EMPLOYEES, 0) < vals[t.by_unit.label(low)] else \
+        claim("Lavest", t.by_unit.label(low), "min")
+    tail = (f" {lowest} ligger {t.by_unit.label(low)} ({say.pct(t.by_unit.values[low])})."
             if low is not None and low not in top else "")
     missing_units = (f" {t.by_unit.suppressed_text()} er prikket og inngår ikke i sammenligningen."
                      if not t.by_unit.complete() else "")
     above = t.high == t.high and all(t.by_unit.values[u] - t.high >= STANDOUT for u in top)
-    lead = ("Noen enheter skiller seg ut med en klart høyere andel som svarer «mye» enn medarbeiderne samlet: "
-            if above else "Ingen enhetstype skiller seg klart ut fra medarbeiderne samlet, men ")
-    return f"{lead}høyest ligger {fmt.listing(named)} (@fig-tillit-enhet).{tail}{missing_units}"
+    highest = "høyest"
+    for u in top:
+        highest = claim(highest, t.by_unit.label(u), "top", k)
+    if above:
+        stand = "skiller seg ut"
+        for u in top:
+            stand = claim(stand, [t.by_unit.label(u), ALL_EMPLOYEES], "gt")
+        lead = f"Noen enheter {stand} med en klart høyere andel som svarer «mye» enn medarbeiderne samlet: "
+    else:
+        lead = "Ingen enhetstype skiller seg klart ut fra medarbeiderne samlet, men "
+    return f"{lead}{highest} ligger {fmt.listing(named)} (@fig-tillit-enhet).{tail}{missing_units}"
 
 
 def employees_share(ctx: Context, which: str) -> float:

@@ -1,0 +1,196 @@
+"""tillit.stats.audit on a crafted export with small groups whose counts are recoverable.
+
+The export has NAV kontroll with 3 leaders and 2 verneombud, and one verneombud who answers
+"Vet ikke". Published the way the chapters publish (response profile, an item by role, the
+same item by unit type for leaders, a mean by role with its "Vet ikke" counts):
+
+* before the fix (a group is complemented only when its own table has a total row, and the
+  "Vet ikke" counts of a means table are merged in after the gate) the audit finds the
+  recoverable cells: the 3 leaders of NAV kontroll (the leaders' total is published by role),
+  the single "Vet ikke" of the verneombud (its share times n), and the ungated "Vet ikke" column;
+* after the fix (the gate as it is now) it passes.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tillit.data.codebook import load_codebook
+from tillit.stats import audit, tables
+from tillit.stats.disclosure import Gate
+
+SIZES = {  # unit type → respondents per role (medarbeider, leder, tillitsvalgt, verneombud)
+    "nav_kontor": (60, 20, 10, 8),
+    "nks": (40, 10, 6, 6),
+    "kontroll": (30, 3, 5, 2),
+}
+ROLES = ("medarbeider", "leder", "tillitsvalgt", "verneombud")
+
+
+@pytest.fixture
+def survey() -> pd.DataFrame:
+    rows = []
+    for unit, sizes in SIZES.items():
+        for role, size in zip(ROLES, sizes):
+            for i in range(size):
+                rows.append({"unit_type": unit, "role": role, "i": i})
+    df = pd.DataFrame(rows)
+    df["submitted_at"] = pd.Timestamp("2023-03-01")
+    df["line"] = df["unit_type"].map({"nav_kontor": "arbeid_tjeneste", "nks": "arbeid_tjeneste",
+                                      "kontroll": "okonomi"})
+    cycle = np.array([1, 2, 3, 3, 4, 5, 3, 2, 4, 3, 9, 3])
+    df["trust_hindrance"] = pd.array(cycle[np.arange(len(df)) % len(cycle)], dtype="Int8")
+    # The verneombud answer "Vet ikke" exactly once.
+    vo = df.index[df["role"] == "verneombud"]
+    df.loc[vo, "trust_hindrance"] = 3
+    df.loc[vo[0], "trust_hindrance"] = 9
+    knows = pd.array(np.where(np.arange(len(df)) % 7 == 0, 9, 1 + np.arange(len(df)) % 5), dtype="Int8")
+    df["knows_goals"] = knows
+    df.loc[df["role"] == "medarbeider", "knows_goals"] = pd.NA  # not asked
+    return df
+
+
+def publish(survey: pd.DataFrame, out, *, fixed: bool) -> None:
+    """The four tables, gated, with their CSVs under out/tables/ as the book writes them."""
+    cb = load_codebook()
+    tables.SOURCES.clear()
+    gate = Gate(5, out / "disclosure_log.csv", legacy=not fixed)
+
+    def csv(table_id: str, frame: pd.DataFrame) -> None:
+        path = out / "tables" / f"{table_id}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+
+    profile = tables.crosstab(survey, "unit_type", "role", cb)
+    profile.index = [cb.unit_types[k].label for k in profile.index]
+    profile.columns = [cb.roles[k] for k in profile.columns]
+    g = gate.counts("kap/tbl-svarprofil", profile, totals=True)
+    csv("kap/tbl-svarprofil", g.values.reset_index())
+
+    by_role = tables.label_groups(tables.distribution(survey, ["trust_hindrance"], cb, by="role"), cb)
+    g = gate.shares("kap/fig-tillit-rolle", by_role.set_index("role")[[1, 2, 3, 4, 5, tables.DK]])
+    csv("kap/fig-tillit-rolle", g.values.reset_index())
+
+    leaders = survey[survey["role"] == "leder"]
+    by_unit = tables.label_groups(tables.distribution(leaders, ["trust_hindrance"], cb, by="unit_type"), cb)
+    g = gate.shares("kap/fig-tillit-ledere", by_unit.set_index("unit_type")[[1, 2, 3, 4, 5, tables.DK]])
+    csv("kap/fig-tillit-ledere", g.values.reset_index())
+
+    means = tables.label_groups(tables.mean(survey, "knows_goals", by="role", cb=cb), cb)
+    if fixed:
+        g = gate.means("kap/fig-kjenner", means.set_index("role")[["n", "mean", "lo", "hi", "dont_know"]])
+        csv("kap/fig-kjenner", g.values.reset_index())
+    else:  # as the chapters did: the "Vet ikke" counts merged in after the gate
+        g = gate.means("kap/fig-kjenner", means.set_index("role")[["n", "mean", "lo", "hi"]])
+        csv("kap/fig-kjenner", g.values.reset_index().merge(means[["role", "dont_know"]], on="role"))
+    gate.write_log()
+
+
+def findings(result: audit.AuditResult) -> set[tuple[str, str, str]]:
+    return {(f.table_id, f.row, f.quantity) for f in result.violations}
+
+
+def test_recoverable_cells_are_found_before_the_fix(survey, tmp_path):
+    publish(survey, tmp_path, fixed=False)
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook())
+    assert not result.ok
+    found = findings(result)
+    # 3 leaders in NAV kontroll = leaders in all (by role) − NAV-kontor − NKS.
+    assert ("kap/fig-tillit-ledere", "NAV kontroll", "antall svar (n)") in found
+    # One verneombud said "Vet ikke": its share times n gives it.
+    assert ("kap/fig-tillit-rolle", "Verneombud", "antall «Vet ikke»") in found
+    # The means table's "Vet ikke" counts never went through the gate.
+    assert any(t == "kap/fig-kjenner" and q == "kolonnen «dont_know»" for t, _, q in found)
+    assert "Revisjonen av skjulte tall feilet" in result.message()
+
+
+def test_nothing_is_recoverable_after_the_fix(survey, tmp_path):
+    publish(survey, tmp_path, fixed=True)
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook())
+    assert result.ok, result.message()
+    assert result.suppressed >= 6 and result.narrowest >= 5
+    assert not result.unaudited and result.tables == 4
+
+
+def test_bounds_are_the_true_feasible_interval(tmp_path):
+    """A 2 × 2 block hidden in a table with margins: the audit's interval is the textbook one."""
+    cb = load_codebook()
+    tables.SOURCES.clear()
+    df = pd.DataFrame({"unit_type": ["nav_kontor"] * 20 + ["nks"] * 16, "role": (["leder"] * 12 + ["medarbeider"] * 8)
+                       + (["leder"] * 9 + ["medarbeider"] * 7), "submitted_at": pd.Timestamp("2023-01-01")})
+    t = tables.crosstab(df, "unit_type", "role", cb)
+    gated = Gate(5).counts("kap/blokk", t, totals=True)
+    full = gated.values.copy()                # nothing small: every cell published so far
+    gated.suppressed.iloc[:2, :2] = True      # hide the four inner cells; the margins stay
+    from tillit.stats.register import register_counts, write_register
+
+    reg = dict(register_counts(gated, full, True, True), table_id="kap/blokk", kind="counts", min_cell=5)
+    write_register(tmp_path, "kap/blokk", reg)
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=cb)
+    # nav_kontor/leder = x: x ∈ [max(0, 20 − 15), min(20, 21)] = [5, 20], width 15.
+    assert result.suppressed == 4 and result.narrowest == pytest.approx(15)
+    assert result.ok
+
+
+def test_result_written_names_no_hidden_value(survey, tmp_path):
+    publish(survey, tmp_path, fixed=True)
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook())
+    path = audit.write_result(result, tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["ok"] and data["min_cell"] == 5 and set(data) >= {"published_equations", "suppressed_counts"}
+    assert "bounds" not in path.read_text(encoding="utf-8")
+    before = path.stat().st_mtime_ns
+    audit.write_result(result, tmp_path)  # unchanged content: not rewritten (the appendix is keyed on it)
+    assert path.stat().st_mtime_ns == before
+    # The registers hold published numbers only: the 3 leaders and 2 verneombud of NAV
+    # kontroll appear nowhere as counts.
+    reg = json.loads((tmp_path / "disclosure" / "kap" / "tbl-svarprofil.json").read_text(encoding="utf-8"))
+    hidden = [r for r in reg["rows"] if r["label"] in ("NAV kontroll × Leder", "NAV kontroll × Verneombud")]
+    assert hidden and all(r["n"] is None for r in hidden)
+
+
+def test_a_row_without_a_source_cannot_be_audited(tmp_path):
+    tables.SOURCES.clear()
+    gate = Gate(5, tmp_path / "disclosure_log.csv")
+    frame = pd.DataFrame({1: [30, 1], 2: [20, 2], tables.DK: [3, 0]}, index=["A", "B"])  # not from tables
+    gate.shares("kap/ukjent", frame)
+    gate.write_log()
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook())
+    assert not result.ok and {f.row for f in result.unaudited} == {"A", "B"}
+
+
+def test_a_ledger_figure_about_a_hidden_small_group_is_found(survey, tmp_path):
+    publish(survey, tmp_path, fixed=True)
+    published = tmp_path / "published.yml"
+    published.write_text(
+        "targets:\n"
+        "  - {id: kontroll_ledere, section: x, statement: x, published: x, check: {op: eq, value: 1},\n"
+        "     compute: {kind: share, var: trust_hindrance, codes: [4, 5], denominator: all,\n"
+        "               filter: {role: [leder], unit_type: [kontroll]}}}\n"
+        "  - {id: alle_ledere, section: x, statement: x, published: x, check: {op: eq, value: 1},\n"
+        "     compute: {kind: share, var: trust_hindrance, codes: [4, 5], denominator: all, filter: {role: [leder]}}}\n",
+        encoding="utf-8")
+    ledger = tmp_path / "tables" / "vedlegg" / "tbl-regnskap.csv"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text("id,recomputed\nkontroll_ledere,\"33 %\"\nalle_ledere,\"21 %\"\n", encoding="utf-8")
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook(), published_yml=published)
+    found = {(f.table_id, f.row) for f in result.violations}
+    assert ("regnskapet", "kontroll_ledere") in found        # a share about 3 leaders
+    assert ("regnskapet", "alle_ledere") not in found        # 33 leaders: fine
+
+
+def test_the_methods_appendix_reports_the_audit(survey, tmp_path):
+    from types import SimpleNamespace
+
+    from tillit.book import audit_report
+
+    ctx = SimpleNamespace(output_dir=tmp_path, min_cell=5)
+    assert "ikke tilgjengelig" in audit_report.audit_text(ctx)
+    publish(survey, tmp_path, fixed=True)
+    audit.write_result(audit.run_audit(tmp_path, min_cell=5, codebook=load_codebook()), tmp_path)
+    text = audit_report.audit_text(ctx)
+    assert "4 tabeller og figurer revidert" in text and "ingen tall som kan regnes tilbake" in text
+    assert "minst 5 respondenter" in audit_report.rule_text(ctx) and "«Vet ikke»" in audit_report.rule_text(ctx)
