@@ -228,10 +228,13 @@ df = load_editions().get(edition).select(pd.read_parquet(Path(data_dir) / "surve
 out = Path(output_dir) / "tables" / NAME
 out.mkdir(parents=True, exist_ok=True)
 (out / "n.csv").write_text(f"edition,n\\n{edition},{len(df)}\\n")
-# Respondents per unit type, a unit below min_cell left empty (no complementary suppression).
-sizes = df["unit_type"].value_counts()
-rows = "".join(f"{u},{n if n >= min_cell else ''}\\n" for u, n in sizes.items() if n > 0)
-(out / "by_unit.csv").write_text("unit_type,n\\n" + rows)
+# Respondents per unit type and per role through the gate (its register is what the audit reads).
+from tillit.stats import tables
+from tillit.stats.disclosure import Gate
+gate = Gate(min_cell, Path(output_dir) / "disclosure_log.csv")
+gate.counts(f"{NAME}/enheter", tables.counts_by(df, "unit_type").set_index("unit_type")[["n"]], totals=False)
+gate.counts(f"{NAME}/roller", tables.counts_by(df, "role").set_index("role")[["n"]], totals=False)
+gate.write_log()
 """
 
 EDITIONS = {
@@ -312,8 +315,8 @@ def test_every_edition_is_built_on_dask_with_its_own_population_and_an_index(com
     summary = build.run_editions(root=comp, workers=2, progress=lines.append, render=stub_render)
 
     status = dict(zip(summary["edition"], summary["status"]))
-    # kontroll: 3 respondents. okonomilinjen minus nos is kontroll. ledere: built, then its
-    # unit table (nks 6, nav_kontor 8, hot hidden) and its population (18) give hot's 4 leaders away.
+    # kontroll: 3 respondents. okonomilinjen minus nos is kontroll. ledere: built, but its unit
+    # table (nks 6, nav_kontor 8, hot hidden) and its role table (18) give hot's 4 leaders away.
     assert status == {"nav": "publish", "nks": "publish", "ledere": "withheld", "nos": "publish",
                       "okonomilinjen": "withheld", "kontroll": "too_small"}
     assert list(summary.columns) == build.SUMMARY_COLUMNS
@@ -340,12 +343,12 @@ def test_every_edition_is_built_on_dask_with_its_own_population_and_an_index(com
         assert 'href="../../../book/index.html"' in page
         assert not (comp / f"outputs/editions/{key}/tables").exists()
         assert not (comp / f"outputs/editions/{key}/notebooks").exists()
-    # The audit of all the books together: recorded without values, details on the terminal.
+    # The edition's own audit found it (details on the terminal only); the audit of all the
+    # books together found nothing more, and is recorded without values.
+    assert any(ln.startswith("[ledere") and "01_a/enheter" in ln for ln in lines), lines
     audit = pd.read_csv(comp / "outputs/editions/disclosure_audit.csv").set_index("edition")
-    assert audit.loc["ledere", "status"] == "withheld" and audit.loc["ledere", "breaches"] >= 1
-    assert bool(audit.loc["nks", "checked"]) and audit.loc["nav", "hidden_counts"] == 4  # two chapters, kontroll and hot
-    assert any(ln.startswith("[ledere] «hot – n»") for ln in lines), lines
-    assert any(ln.startswith("[ledere] trukket tilbake") for ln in lines)
+    assert set(audit.index) == {"nav", "nks", "nos"} and (audit["status"] == "publish").all()
+    assert (audit["findings"] == 0).all()
     # The index links every edition's book.
     index = (comp / "outputs/editions/index.html").read_text()
     for href in ("../book/index.html", "nks/book/index.html", "kontroll/book/index.html"):
@@ -417,35 +420,6 @@ def test_the_commands_refuse_an_unknown_edition_in_one_line(capsys):
     assert "ukjent utgave 'nk'" in capsys.readouterr().err
 
 
-def test_table_counts_read_groups_counts_and_suppressed_cells(tmp_path):
-    t = tmp_path / "tables" / "03_x"
-    t.mkdir(parents=True)
-    (t / "tbl-svarprofil.csv").write_text(
-        "enhetstype,Medarbeider,Leder,Totalt\nNAV kontaktsenter (NKS),266.0,35.0,301.0\n"
-        "NAV kontroll,69.0,,73.0\nTotalt,335.0,39.0,374.0\n", encoding="utf-8")
-    (t / "fig-x.csv").write_text("row,n,mean,role,dont_know\nInvolvering – Leder,428.0,3.7,Leder,12\n", encoding="utf-8")
-    (t / "fig-2017.csv").write_text("year,label,n\n2017,Regelverk,2980.0\n2023,Regelverk,3660.0\n", encoding="utf-8")
-    (t / "tbl-tekst.csv").write_text("Mål,Tema\nMål 1,Faglighet\n", encoding="utf-8")
-    whole = frozenset((u, r) for u in CB.unit_types for r in CB.roles)
-    counts = E.table_counts(tmp_path / "tables", "nav", whole, CB)
-    by = {(c.table, c.label): c for c in counts}
-    nks_leder = by[("03_x/tbl-svarprofil", "NAV kontaktsenter (NKS) – Leder")]
-    assert nks_leder.value == 35 and nks_leder.cells == {("nks", "leder")}
-    hidden = by[("03_x/tbl-svarprofil", "NAV kontroll – Leder")]
-    assert hidden.hidden and hidden.cells == {("kontroll", "leder")}
-    total = by[("03_x/tbl-svarprofil", "Totalt – Totalt")]
-    assert total.value == 374 and total.cells == whole
-    leaders = [c for c in counts if c.table == "03_x/fig-x"]
-    assert {c.value for c in leaders} == {428.0, 12.0}
-    assert all(c.cells == {(u, "leder") for u in CB.unit_types} for c in leaders)
-    assert [c.value for c in counts if c.table == "03_x/fig-2017"] == [3660.0]  # 2017 counts other people
-    assert not [c for c in counts if c.table == "03_x/tbl-tekst"]
-    # The same measure in an edition's book counts within the edition's cells.
-    nks = frozenset(c for c in whole if c[0] == "nks")
-    ed_counts = E.table_counts(tmp_path / "tables", "nks", nks, CB)
-    assert all(c.cells <= nks for c in ed_counts)
-
-
 def test_an_editions_models_drop_what_does_not_vary_and_move_a_missing_reference(tmp_path):
     from tillit.book.context import Context
     from tillit.book.models import population_models
@@ -489,3 +463,29 @@ def test_the_context_words_and_links_for_an_edition(tmp_path):
     assert nks.reaches(roles=["leder"]) and not nks.reaches(roles=["medarbeider"])
     assert not nks.reaches("steer_municipal")  # asked of leaders at NAV offices only
     assert whole.reaches("steer_municipal") is False and whole.reaches(roles=["medarbeider"])
+
+
+def test_the_audit_of_all_books_together_finds_what_no_book_alone_gives_away(tmp_path, monkeypatch):
+    """The whole book hides NAV kontroll (3) in its unit table; the economy line's book
+    publishes its employees (13) and the whole book NØS (10): together, 13 − 10 = 3."""
+    from tillit.stats import tables
+    from tillit.stats.disclosure import Gate
+
+    monkeypatch.setenv("TILLIT_ROOT", str(REPO))
+    people = [("nks", "medarbeider", 20), ("kontroll", "medarbeider", 3), ("okonomi_stonad", "medarbeider", 10)]
+    df = pd.DataFrame([(u, r) for u, r, n in people for _ in range(n)], columns=["unit_type", "role"])
+    df["line"] = df["unit_type"].map(lambda k: CB.unit_types[k].line)
+    eds = parse({"okonomilinjen": ed(line=["okonomi"]), "nks": ed(unit_type=["nks"])})
+    books = {"nav": tmp_path / "nav", "okonomilinjen": tmp_path / "ok", "nks": tmp_path / "nks"}
+    for key, by in (("nav", "unit_type"), ("okonomilinjen", "role"), ("nks", "role")):
+        gate = Gate(5, books[key] / "disclosure_log.csv")
+        part = eds.get(key).select(df)
+        gate.counts(f"01_a/{by}", tables.counts_by(part, by).set_index(by)[["n"]], totals=False)
+        gate.write_log()
+    alone = E.audit_books([("nav", books["nav"], eds.whole.cells(CB))], 5, CB)
+    assert alone.ok and alone.suppressed == 1
+    d = E.audit_editions(eds, CB, 5, books)
+    assert d["nav"].published and d["nks"].published
+    assert d["okonomilinjen"].status == "withheld"
+    assert [f.row for f in d["okonomilinjen"].findings] == ["kontroll × n"]
+    assert d["okonomilinjen"].findings[0].table_id == "nav:01_a/unit_type"

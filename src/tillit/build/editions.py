@@ -30,6 +30,7 @@ from typing import Callable
 import pandas as pd
 
 from tillit.config import load_pipeline, load_run_params, repo_root
+from tillit.stats.disclosure import DisclosureError
 from tillit.stats.editions import EDITIONS_DIR
 
 TOPIC = "tillit-editions"
@@ -122,30 +123,30 @@ def plan(root: Path | None = None) -> dict:
 
 
 def audit(root: Path, progress: Callable[[str], None] = print) -> dict:
-    """The rule again over what the books on disk publish: the whole book's tables and every
-    built edition's, together (tillit.stats.editions.table_counts). Writes
-    outputs/editions/disclosure_audit.csv (edition, status, how many hidden counts it shows;
-    never a value). Details of a breach go to `progress` (the terminal) only."""
-    from tillit.stats.editions import decide_editions, table_counts
+    """The rule again over what the books on disk publish: the whole book and every built
+    edition together, with the disclosure audit's model (tillit.stats.editions.audit_editions,
+    on tillit.stats.audit). An edition not in the result (not built, or not published) keeps
+    the plan's decision. Writes outputs/editions/disclosure_audit.csv (edition, status, how
+    many findings; never a value). Which count a finding concerns goes to `progress` (the
+    terminal) only."""
+    from tillit.stats.editions import audit_editions
 
-    eds, codebook, cells, min_cell = _rule_inputs(root)
-    published = {}
-    for ed in eds.editions.values():
+    eds, codebook, _cells, min_cell = _rule_inputs(root)
+    built = {eds.default: main_output_dir(root)}
+    for ed in eds.others():
         out = edition_dir(root, ed.key)
-        if (out / "tables").is_dir() and (ed.key == eds.default or (out / "manifest.json").is_file()):
-            published[ed.key] = table_counts(out / "tables", ed.key, ed.cells(codebook), codebook)
-    decisions = decide_editions(eds, codebook, cells, min_cell, published)
+        if (out / "manifest.json").is_file() and (out / "disclosure").is_dir():
+            built[ed.key] = out
+    decisions = audit_editions(eds, codebook, min_cell, built)
     rows = []
     for key, dec in decisions.items():
-        rows.append({"edition": key, "status": dec.status, "checked": key in published,
-                     "hidden_counts": sum(c.hidden for c in published.get(key, [])),
-                     "breaches": len(dec.breaches)})
-        for b in dec.breaches:
-            progress(f"[{key}] {b.describe()}")
+        rows.append({"edition": key, "status": dec.status, "findings": len(dec.findings)})
+        for f in dec.findings:
+            progress(f"[{key}] {f.table_id}, rad «{f.row}», {f.quantity}: {f.reason}")
     out = editions_dir(root)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".disclosure_audit.csv.tmp"
-    pd.DataFrame(rows).to_csv(tmp, index=False)
+    pd.DataFrame(rows, columns=["edition", "status", "findings"]).to_csv(tmp, index=False)
     os.replace(tmp, out / "disclosure_audit.csv")
     return decisions
 
@@ -286,14 +287,24 @@ def build_edition(
     if params:
         _copy_prepare_step(root, out_dir, spec.names()[0])
     # The chapters only: the data step is prepare_data's (other editions may be reading).
-    results = pipeline.build(only=spec.names()[1:], force=force, workers=workers, progress=progress, root=root,
-                             parameters=params or None)
+    try:
+        results = pipeline.build(only=spec.names()[1:], force=force, workers=workers, progress=progress,
+                                 root=root, parameters=params or None)
+    except DisclosureError as exc:  # the edition's own audit: a hidden count can be worked out
+        if not params:
+            raise
+        progress(str(exc))
+        index = _write_withheld(root, out_dir, ed.title, "withheld")
+        return EditionResult(key, ed.title, "withheld", time.perf_counter() - t0, _book_rel(root, index))
     t_render = time.perf_counter()
     used = (render or render_book)(root, out_dir, renderer)
+    from tillit.build.publish import make_readable
+
+    make_readable(out_dir / "book")  # for readers, on a shared server too (0755/0644)
     progress(f"  {f'render ({used})':<28} {time.perf_counter() - t_render:7.1f} s  ok")
     if check and params:
-        after = audit(root, progress)[key]
-        if not after.published:
+        after = audit(root, progress).get(key)
+        if after is not None and not after.published:
             index = _write_withheld(root, out_dir, ed.title, after.status)
             return EditionResult(key, ed.title, after.status, time.perf_counter() - t0, _book_rel(root, index))
     return EditionResult(key, ed.title, "publish", time.perf_counter() - t0,
@@ -398,8 +409,8 @@ def _withdraw(root: Path, eds, records: dict[str, EditionResult], decisions: dic
               progress: Callable[[str], None]) -> None:
     """Editions built but, with all the books together, not publishable: their one page instead."""
     for key, rec in records.items():
-        dec = decisions[key]
-        if rec.status == "publish" and not dec.published:
+        dec = decisions.get(key)
+        if rec.status == "publish" and dec is not None and not dec.published:
             index = _write_withheld(root, edition_dir(root, key), eds.get(key).title, dec.status)
             rec.status, rec.book = dec.status, _book_rel(root, index)
             progress(f"[{key}] trukket tilbake: {dec.reason}")

@@ -36,7 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tillit.config import ConfigError, explain_validation, read_yaml, repo_root
-from tillit.data.codebook import Codebook, load_codebook, norm_key
+from tillit.data.codebook import Codebook, load_codebook
 
 Cell = tuple[str, str]  # (unit_type key, role key)
 FILTER_KEYS = ("unit_type", "line", "role")
@@ -355,93 +355,44 @@ def find_breaches(published: Iterable[Count], min_cell: int, *, extra_targets: I
 
 
 # --------------------------------------------------------------------------------------
-# What a built book publishes, as counts over cells
+# The audit of every book together (tillit.stats.audit's model, over several books)
 # --------------------------------------------------------------------------------------
-TOTAL_LABELS = ("totalt", "alle", "hele nav", "i alt")
-#: Columns that count respondents (besides columns named by a role).
-COUNT_COLUMNS = {"n": "n", "dont know": "vet ikke", "totalt": "totalt"}  # keys as norm_key gives them
+def audit_books(books: list[tuple[str, Path, frozenset[Cell]]], min_cell: int, codebook: Codebook):
+    """tillit.stats.audit over several books at once: each book's registered rows are counts
+    over its edition's cells (the register's `universe`), so what one book hides is bounded
+    by what every book publishes. `books`: (edition key, output folder, the edition's cells).
+    Returns the audit's result; table ids carry the edition ("nks:04_hovedfunn/fig-…")."""
+    import copy
 
+    from tillit.stats import audit
 
-def _group_index(codebook: Codebook) -> dict[str, tuple[str, str]]:
-    """Normalised label or key → (filter key, codebook key), for unit types, lines and roles."""
-    out: dict[str, tuple[str, str]] = {}
-    for ut in codebook.unit_types.values():
-        for alias in (ut.key, ut.label):
-            out[norm_key(alias)] = ("unit_type", ut.key)
-    for key, label in codebook.lines.items():
-        for alias in (key, label):
-            out.setdefault(norm_key(alias), ("line", key))
-    for key, label in codebook.roles.items():
-        for alias in (key, label):
-            out.setdefault(norm_key(alias), ("role", key))
-    return out
-
-
-def _cells_of(filters: dict[str, set[str]], universe: frozenset[Cell], codebook: Codebook) -> frozenset[Cell]:
-    return frozenset(c for c in universe
-                     if ("unit_type" not in filters or c[0] in filters["unit_type"])
-                     and ("line" not in filters or codebook.unit_types[c[0]].line in filters["line"])
-                     and ("role" not in filters or c[1] in filters["role"]))
-
-
-def table_counts(tables_dir: Path, scope: str, cells: frozenset[Cell], codebook: Codebook) -> list[Count]:
-    """The respondent counts every CSV under `tables_dir` publishes, over (unit type, role) cells.
-
-    A column whose every value names a unit type, line or role (or a total) is a grouping;
-    the other text columns name what is counted; `n`, `dont_know`, `Totalt` and columns named
-    by a role are counts (empty = suppressed). A row counts respondents of `cells` (the
-    edition) in its groups. Shares are not turned back into counts here.
-    """
-    index = _group_index(codebook)
-    role_columns = {norm_key(label): key for key, label in codebook.roles.items()}
-    out: list[Count] = []
-    for path in sorted(Path(tables_dir).rglob("*.csv")):
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
-            continue
-        table = path.relative_to(tables_dir).with_suffix("").as_posix()
-        if "year" in df.columns:  # another survey year counts other people
-            df = df[df["year"].isin(["", "2023"])]
-        counts = [c for c in df.columns if norm_key(c) in COUNT_COLUMNS or norm_key(c) in role_columns]
-        if not counts or df.empty:
-            continue
-        groups, items = [], []
-        for col in df.columns:
-            if col in counts:
-                continue
-            values = {norm_key(v) for v in df[col] if v != ""}
-            if values and all(v in index or v in TOTAL_LABELS for v in values) and not values <= set(TOTAL_LABELS):
-                groups.append(col)
-            elif not all(_is_number(v) for v in df[col]):
-                items.append(col)
-        for _, row in df.iterrows():
-            filters: dict[str, set[str]] = {}
-            for col in groups:
-                hit = index.get(norm_key(row[col]))
-                if hit is not None:
-                    filters.setdefault(hit[0], set()).add(hit[1])
-            what = " | ".join(str(row[c]) for c in items)
-            for col in counts:
-                col_filters = dict(filters)
-                if norm_key(col) in role_columns:
-                    col_filters["role"] = {role_columns[norm_key(col)]}
-                members = _cells_of(col_filters, cells, codebook)
-                value = row[col]
-                label = " – ".join(x for x in (what, *(str(row[g]) for g in groups), col) if x)
-                out.append(Count(scope, table, label, f"{table} | {what} | {COUNT_COLUMNS.get(norm_key(col), 'n')}",
-                                 members, float(value) if value != "" else None))
-    return out
-
-
-def _is_number(text: str) -> bool:
-    if text == "":
-        return True
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+    regs = []
+    for key, out_dir, cells in books:
+        for reg in audit._registers(Path(out_dir)):
+            reg = copy.deepcopy(reg)
+            reg["table_id"] = f"{key}:{reg['table_id']}"
+            for row in reg["rows"]:
+                src = row.get("source")
+                if src is None:
+                    continue
+                within = {tuple(c) for c in src["universe"]} if src.get("universe") is not None else None
+                src["universe"] = sorted(cells if within is None else cells & within)
+            regs.append(reg)
+    result = audit.AuditResult(min_cell=int(min_cell), tables=len(regs))
+    if not regs:
+        return result
+    model = audit.Model(codebook)
+    audit._add_registers(model, regs, audit.AuditResult(min_cell=int(min_cell)))  # planning pass
+    model.freeze()
+    targets = audit._add_registers(model, regs, result)
+    result.suppressed = len(targets)
+    for (finding, _), (low, high) in zip(targets, audit._bounds(model, [t for _, t in targets]) if targets else []):
+        width = high - low
+        result.narrowest = width if result.narrowest is None else min(result.narrowest, width)
+        if width < min_cell - 1e-6:
+            finding.reason = f"kan regnes ut fra publiserte tall innenfor et intervall smalere enn {min_cell}"
+            result.violations.append(finding)
+    return result
 
 
 # --------------------------------------------------------------------------------------
@@ -456,6 +407,7 @@ class Decision:
     status: Status
     reason: str = ""
     breaches: list[Breach] = field(default_factory=list)
+    findings: list = field(default_factory=list)   # tillit.stats.audit.Finding, from audit_editions
 
     @property
     def published(self) -> bool:
@@ -530,11 +482,41 @@ def decide_editions(
                                         measures={c.measure for c in own})
                if (b.target.measure, b.target.cells) not in baseline]
         if new:
-            decisions[ed.key] = Decision(
-                ed.key, "withheld",
-                "utgaven ville sammen med de andre gjort det mulig å regne ut en skjult gruppe ved subtraksjon",
-                new)
+            decisions[ed.key] = Decision(ed.key, "withheld", WITHHELD, new)
         else:
             decisions[ed.key] = Decision(ed.key, "publish")
             accepted = candidate
+    return decisions
+
+
+WITHHELD = "utgaven ville sammen med de andre gjort det mulig å regne ut en skjult gruppe ved subtraksjon"
+
+
+def audit_editions(editions: Editions, codebook: Codebook, min_cell: int, built: dict[str, Path]) -> dict[str, Decision]:
+    """The rule over what the books on disk publish: the whole book (`built[default]`) and
+    every built edition, together, with tillit.stats.audit's model (:func:`audit_books`). If
+    all of them together give nothing away beyond what the whole book alone does, all are
+    published; otherwise editions are added in file order and one that gives a hidden count
+    away is withheld (its findings say which)."""
+    def book(k: str):
+        return k, built[k], editions.get(k).cells(codebook)
+
+    def key_of(f) -> tuple:
+        return f.table_id, f.row, f.quantity
+
+    whole = editions.default
+    baseline = {key_of(f) for f in audit_books([book(whole)], min_cell, codebook).violations}
+    others = [e.key for e in editions.others() if e.key in built]
+    decisions = {k: Decision(k, "publish") for k in [whole, *others]}
+    together = audit_books([book(k) for k in [whole, *others]], min_cell, codebook)
+    if not [f for f in together.violations if key_of(f) not in baseline]:
+        return decisions
+    accepted = [whole]
+    for k in others:
+        new = [f for f in audit_books([book(x) for x in [*accepted, k]], min_cell, codebook).violations
+               if key_of(f) not in baseline]
+        if new:
+            decisions[k] = Decision(k, "withheld", WITHHELD, findings=new)
+        else:
+            accepted.append(k)
     return decisions
