@@ -22,7 +22,7 @@ SOURCE_DIRS = ("notebooks", "params", "data", "src", "tests", "docs", "benchmark
 MARKER = ".tillit-utdata"
 # Names that mark a folder as one the compendium wrote (so writing into it again is fine).
 OUTPUT_MARKS = (MARKER, "manifest.json", "disclosure_log.csv", "summary.csv", "notebooks", "tables",
-                "figures", "book", "disclosure", ".build.lock")
+                "figures", "book", "disclosure", ".build.lock", "editions")  # editions/: tillit.build.editions
 
 
 def _inside(path: Path, base: Path) -> bool:

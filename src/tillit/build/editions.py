@@ -30,6 +30,7 @@ from typing import Callable
 import pandas as pd
 
 from tillit.config import load_pipeline, load_run_params, repo_root
+from tillit.stats.audit import AuditError
 from tillit.stats.disclosure import DisclosureError
 from tillit.stats.editions import EDITIONS_DIR
 
@@ -290,7 +291,7 @@ def build_edition(
     try:
         results = pipeline.build(only=spec.names()[1:], force=force, workers=workers, progress=progress,
                                  root=root, parameters=params or None)
-    except DisclosureError as exc:  # the edition's own audit: a hidden count can be worked out
+    except (DisclosureError, AuditError) as exc:  # the edition's own audit failed, or cannot be made
         if not params:
             raise
         progress(str(exc))

@@ -359,8 +359,9 @@ def find_breaches(published: Iterable[Count], min_cell: int, *, extra_targets: I
 # --------------------------------------------------------------------------------------
 def audit_books(books: list[tuple[str, Path, frozenset[Cell]]], min_cell: int, codebook: Codebook):
     """tillit.stats.audit over several books at once: each book's registered rows are counts
-    over its edition's cells (the register's `universe`), so what one book hides is bounded
-    by what every book publishes. `books`: (edition key, output folder, the edition's cells).
+    over the cells of the respondents they were computed on (the register's `universe`; a row
+    without one is taken to count within its edition), so what one book hides is bounded by
+    what every book publishes. `books`: (edition key, output folder, the edition's cells).
     Returns the audit's result; table ids carry the edition ("nks:04_hovedfunn/fig-…")."""
     import copy
 
@@ -375,8 +376,8 @@ def audit_books(books: list[tuple[str, Path, frozenset[Cell]]], min_cell: int, c
                 src = row.get("source")
                 if src is None:
                     continue
-                within = {tuple(c) for c in src["universe"]} if src.get("universe") is not None else None
-                src["universe"] = sorted(cells if within is None else cells & within)
+                if src.get("universe") is None:  # else the register knows whose answers it counts
+                    src["universe"] = [list(c) for c in sorted(cells)]
             regs.append(reg)
     result = audit.AuditResult(min_cell=int(min_cell), tables=len(regs))
     if not regs:

@@ -17,7 +17,10 @@ def response_profile(ctx: Context, label: str = "tbl-svarprofil") -> pd.DataFram
     """Respondents by unit type × role, with totals and complementary suppression."""
     cb = ctx.codebook
     df = ctx.survey()
-    counts = pd.crosstab(df["unit_type"], df["role"])
+    from tillit.stats import tables
+
+    # tables.crosstab notes what each cell counts (within these respondents: an edition's), for the audit.
+    counts = tables.crosstab(df, "unit_type", "role", cb)
     counts = counts.reindex(index=[k for k in cb.unit_types if k in counts.index],
                             columns=[k for k in cb.roles if k in counts.columns], fill_value=0)
     counts.index = [cb.unit_types[k].label for k in counts.index]

@@ -133,7 +133,7 @@ def ranking_figure(ctx: Context, f: Factors, label: str = "fig-faktorer-rangerin
         alt += " Under hvert forhold står svarene for hele NAV til sammenligning."
         caption = (f"{ctx.edition.title}: forholdene rangert etter andelen som sier at de påvirker handlingsrommet, "
                    f"positivt eller negativt ({caption_n(f.n)}), hvert med hele NAV under ({caption_n(ref.n)})")
-        for col in ("affects", "positive", "negative", "n"):
+        for col in ("affects", "positive", "negative"):  # shares only; the counts are the main book's
             data[f"{col}_hele_nav"] = ref.table.loc[order, col].to_numpy()
     ctx.figure(fig, label, caption, alt, data=data)
     if table_label:

@@ -71,9 +71,11 @@ def trust_by_unit(ctx: Context, label: str = FIG) -> Trust:
     ranking = Ranking.of((sh[4] + sh[5]).reindex([k for k in units if k in sh.index]), units)
     order = ranking.keys + list(ranking.suppressed)
     rows = sh.loc[order + [ALL_EMPLOYEES]].rename(index=units)
-    if not ctx.is_whole:  # an edition: all of NAV's employees beneath its own (docs/editions.md)
-        rows = pd.concat([rows, _whole_employees(ctx, label)])
-    fig = plots.likert(rows[[1, 2, 3, 4, 5, DK, "n"]], cb.scales["grad5"].short, sort=list(rows.index))
+    drawn = rows
+    if not ctx.is_whole:  # an edition: all of NAV's employees beneath its own (docs/editions.md); the
+        # row is drawn, not put in the figure's table: its numbers are the main book's, published there
+        drawn = pd.concat([rows, _whole_employees(ctx, label)])
+    fig = plots.likert(drawn[[1, 2, 3, 4, 5, DK, "n"]], cb.scales["grad5"].short, sort=list(drawn.index))
     first = ranking.first()
     alt = (f"Liggende stolper per enhetstype, fra lyst (liten grad) til mørkt (stor grad), sortert med størst andel "
            f"som opplever hindringer i stor eller svært stor grad øverst: {units[first]} "
@@ -84,7 +86,8 @@ def trust_by_unit(ctx: Context, label: str = FIG) -> Trust:
     ctx.figure(fig, label, "I hvilken grad mål- og resultatstyringen skaper hindringer for tilliten mellom "
                "medarbeider og bruker, medarbeidere etter enhetstype, sortert etter andelen «i stor» eller "
                f"«i svært stor grad», og alle medarbeidere nederst ({caption_n(sh['n'].get(ALL_EMPLOYEES))})"
-               + ("" if ctx.is_whole else "; under dem medarbeiderne i hele NAV til sammenligning"), alt,
+               + ("" if ctx.is_whole else "; under dem medarbeiderne i hele NAV til sammenligning (tallene står "
+                  "i hovedboka)"), alt,
                data=data)
     return Trust(low, high, n, ranking, order)
 
