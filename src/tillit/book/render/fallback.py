@@ -1,7 +1,14 @@
-"""The nbconvert fallback: the reader's notebook (what a reader sees of an executed notebook)
-and the multi-page book around it (index, sidebar, prev/next, search)."""
+"""The nbconvert fallback: the same pages, numbers and navigation as the Quarto book, from
+the reader's cells (tillit.book.render.reader) and our own page layout (templates/).
+
+Pages are rendered one at a time and each page's inputs are hashed (its cells, the table
+of contents, the numbers of the figures and tables it cites, the banner, the templates), so
+a re-render after an edit to one chapter rewrites that page and the pages whose navigation
+or cross-references changed, and reuses the others from the previous book.
+"""
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -9,28 +16,28 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import jinja2
-import nbformat
-from bs4 import BeautifulSoup
-from markupsafe import Markup
-
-from tillit.book.render.markdown import _attrs, markdown_to_html
-from tillit.book.render.numbering import Float, _tillit_meta, number_floats, resolve_crossrefs
-from tillit.book.render.structure import (FIG_TITLE, TBL_TITLE, TEMPLATES, BookError, Chapter,
-                                          _check_no_errors, _read_notebook, banner_for,
-                                          book_meta, book_structure, data_source)
+from tillit.book.render.markdown import _attrs, markdown_to_html, pandoc_identifier
+from tillit.book.render.numbering import (CROSSREF_RE, Float, SectionCounter, number_floats,
+                                          resolve_crossrefs, tillit_meta)
+from tillit.book.render.reader import ReaderPage, reader_page
+from tillit.book.render.structure import (APPENDIX_WORD, FIG_TITLE, INDEX_HEADING, TBL_TITLE, TEMPLATES, BookError, Page,
+                                          banner_for, book_meta, book_pages, data_source)
 
 HEADING_ATTR_RE = re.compile(r"\s*\{([^{}]*)\}\s*$")
 REPR_PATTERNS = (re.compile(r"<pandas\."), re.compile(r"Traceback \(most recent call last\)"),
                  re.compile(r"(?<![\w@/.])@(?:fig|tbl)-\w"),  # an unresolved cross-reference
                  re.compile(r"<(?:matplotlib|statsmodels|tillit)\.[\w.]+ object at 0x"))
+STATIC = ("book.css", "search.js", "favicon.svg")
+CACHE_FILE = ".render-pages.json"
 
 
 # --------------------------------------------------------------------------------------
-# Reader notebooks: what the fallback template shows
+# One page's HTML body
 # --------------------------------------------------------------------------------------
 def _numbered_fragment(fragment: str, meta: dict, registry: dict[str, Float]) -> str:
-    """The report helper's HTML fragment with Quarto's caption number put in front."""
+    """The display helper's HTML fragment with Quarto's caption number put in front."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(fragment, "html.parser")
     target = registry.get(meta.get("label", ""))
     if target is not None:
@@ -46,102 +53,108 @@ def _numbered_fragment(fragment: str, meta: dict, registry: dict[str, Float]) ->
     return str(soup)
 
 
-def _strip_title(nb: nbformat.NotebookNode) -> None:
-    """Drop a leading `# Title` from the first Markdown cell: the chapter title comes from
-    params/pipeline.yml in both renderers, and a second level-1 heading would break numbering."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.get("outputs"):
-            return
-        if cell.cell_type == "markdown" and cell.source.strip():
-            lines = cell.source.lstrip().split("\n")
-            if re.match(r"^#\s+\S", lines[0]):
-                cell.source = "\n".join(lines[1:]).lstrip("\n")
-            return
+def _output_html(out: dict, rp: ReaderPage, i: int, registry: dict[str, Float], warnings: list[str]) -> str | None:
+    data = out.get("data", {})
+    meta = tillit_meta(out)
+    context = rp.where(i)
+    if meta and meta.get("kind") in ("figure", "table") and not isinstance(meta.get("html"), str):
+        raise BookError(f"{context}: {meta.get('kind')} '{meta.get('label')}' mangler "
+                        "metadata['tillit']['html'] (lag den med tillit.book.display)")
+    if meta and isinstance(meta.get("html"), str):
+        return _numbered_fragment(meta["html"], meta, registry)
+    if "text/markdown" in data:
+        return markdown_to_html(resolve_crossrefs(data["text/markdown"], registry, rp.page.page, context))
+    if "image/png" in data or "image/svg+xml" in data:
+        alt = (meta or {}).get("alt") or ""
+        if not alt:
+            warnings.append(f"{context}: figur uten tillit-metadata og alternativ tekst")
+            alt = f"Figur fra notatboken {rp.page.notebook} uten beskrivelse"
+        if "image/png" in data:
+            src = "data:image/png;base64," + str(data["image/png"]).replace("\n", "")
+            return f'<figure class="plain-figure"><img src="{src}" alt="{html.escape(alt, quote=True)}"></figure>'
+        return (f'<figure class="plain-figure" role="img" aria-label="{html.escape(alt, quote=True)}">'
+                f'{data["image/svg+xml"]}</figure>')
+    if "text/html" in data:
+        return data["text/html"]
+    return None
 
 
-def reader_notebook(nb: nbformat.NotebookNode, chapter: Chapter, registry: dict[str, Float],
-                    path: Path, warnings: list[str]) -> nbformat.NotebookNode:
-    """A copy of an executed notebook holding only what a reader sees, as text/html outputs.
+def reader_notebook(rp: ReaderPage, registry: dict[str, Float], warnings: list[str]):
+    """The reader's cells as an nbformat notebook for the exporter: every output reduced to
+    one text/html bundle, every Markdown cell's HTML in metadata['tillit_html']."""
+    import nbformat
 
-    Dropped: streams (stdout/stderr, warnings), outputs that are only a text/plain repr,
-    and untagged DataFrame HTML (published tables come through tillit.book.display).
-    """
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy, plain types
-    _strip_title(nb)
-    for i, cell in enumerate(nb.cells):
-        context = f"{path}: celle {i}"
-        if cell.cell_type == "markdown":
-            cell.metadata["tillit_html"] = markdown_to_html(
-                resolve_crossrefs(cell.source, registry, chapter.page, context))
+    cells = []
+    for i, cell in enumerate(rp.cells):
+        if cell["cell_type"] == "markdown":
+            md = nbformat.v4.new_markdown_cell(cell["source"])
+            md.metadata["tillit_html"] = markdown_to_html(
+                resolve_crossrefs(cell["source"], registry, rp.page.page, rp.where(i)))
+            cells.append(md)
             continue
-        if cell.cell_type != "code":
-            continue
-        kept = []
-        for out in cell.get("outputs", []):
-            otype = out.get("output_type")
-            if otype not in ("display_data", "execute_result"):
-                continue
-            data = out.get("data", {})
-            meta = _tillit_meta(out)
-            if (meta or {}).get("kind") == "banner":
-                continue  # the page template shows the data banner once, at the top
-            if meta and meta.get("kind") in ("figure", "table") and not isinstance(meta.get("html"), str):
-                raise BookError(f"{context}: {meta.get('kind')} '{meta.get('label')}' mangler "
-                                "metadata['tillit']['html'] (lag den med tillit.book.display)")
-            if meta and isinstance(meta.get("html"), str):
-                content = _numbered_fragment(meta["html"], meta, registry)
-            elif "text/markdown" in data:
-                content = markdown_to_html(resolve_crossrefs(data["text/markdown"], registry, chapter.page, context))
-            elif "image/png" in data or "image/svg+xml" in data:
-                alt = (meta or {}).get("alt") or ""
-                if not alt:
-                    warnings.append(f"{context}: figur uten tillit-metadata og alternativ tekst")
-                    alt = f"Figur fra notatboken {chapter.name} uten beskrivelse"
-                if "image/png" in data:
-                    src = "data:image/png;base64," + str(data["image/png"]).replace("\n", "")
-                    content = f'<figure class="plain-figure"><img src="{src}" alt="{html.escape(alt, quote=True)}"></figure>'
-                else:
-                    content = f'<figure class="plain-figure" role="img" aria-label="{html.escape(alt, quote=True)}">{data["image/svg+xml"]}</figure>'
-            elif "text/html" in data:
-                content = data["text/html"]
-                if 'class="dataframe' in content:
-                    warnings.append(f"{context}: rå DataFrame-visning utelatt (publiser tabeller med tillit.book.display)")
-                    continue
-            else:
-                continue  # a bare text/plain repr is not for readers
-            kept.append(nbformat.v4.new_output("display_data", data={"text/html": content}))
-        cell.outputs = kept
-    return _merge_code_without_output(nb)
-
-
-def _merge_code_without_output(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Fold code that shows nothing into the next code cell that shows something, so a reader
-    meets one "Vis kode" per figure, table or paragraph rather than a stack of empty folds
-    (Quarto folds each code cell on its own; see docs/rendering.md)."""
-    cells, pending = [], []
-    for cell in nb.cells:
-        if cell.cell_type == "code" and not cell.outputs:
-            if cell.source.strip():
-                pending.append(cell.source.rstrip())
-            continue
-        if cell.cell_type == "code" and pending:
-            cell.source = "\n\n".join([*pending, cell.source.rstrip()])
-            pending = []
-        cells.append(cell)
-    if pending:
-        last_code = next((c for c in reversed(cells) if c.cell_type == "code"), None)
-        if last_code is not None:
-            last_code.source = "\n\n".join([last_code.source.rstrip(), *pending])
-        else:
-            cells.append(nbformat.v4.new_code_cell("\n\n".join(pending)))
-    nb.cells = cells
+        code = nbformat.v4.new_code_cell(cell["source"], metadata=dict(cell["metadata"]))
+        for out in cell["outputs"]:
+            content = _output_html(out, rp, i, registry, warnings)
+            if content is not None:
+                code.outputs.append(nbformat.v4.new_output("display_data", data={"text/html": content}))
+        cells.append(code)
+    for origin, why in rp.dropped:
+        warnings.append(f"{origin[0]}: celle {origin[1]}: {why}")
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["language_info"] = {"name": "python"}
     return nb
 
 
+def number_sections(soup, page: Page) -> list[dict]:
+    """Number h2–h6 as Quarto does (4.1, 4.2.4.8; `.unnumbered` skipped), give them Pandoc's
+    identifiers, and return the page's top sections for the sidebar."""
+    sections: list[dict] = []
+    counter = SectionCounter(page.number)
+    used = {t["id"] for t in soup.find_all(id=True)}
+    for tag in soup.find_all(["h2", "h3", "h4", "h5", "h6"]):
+        if tag.find_parent(class_="callout") or tag.find_parent("figure"):
+            continue
+        classes = list(tag.get("class", []))
+        last = tag.find_all(string=True)
+        if last:
+            m = HEADING_ATTR_RE.search(last[-1])
+            if m:
+                ident, extra = _attrs(m.group(1))
+                last[-1].replace_with(last[-1][: m.start()].rstrip())
+                classes += extra
+                if ident:
+                    tag["id"] = ident
+                    used.add(ident)
+        if classes:
+            tag["class"] = classes
+        if not tag.get("id"):
+            tag["id"] = pandoc_identifier(tag.get_text(" ", strip=True), used)
+        number = counter.number(int(tag.name[1]), "unnumbered" not in classes)
+        if number:
+            span = soup.new_tag("span", attrs={"class": "header-section-number"})
+            span.string = number
+            tag.insert(0, span)
+            span.insert_after(" ")
+        if tag.name == "h2":
+            sections.append({"id": tag["id"], "title": tag.get_text(" ", strip=True)})
+    return sections
+
+
+def _page_text(soup) -> str:
+    from bs4 import BeautifulSoup
+
+    copy = BeautifulSoup(str(soup), "html.parser")
+    for tag in copy.select("details.code, script, style"):
+        tag.decompose()
+    return re.sub(r"\s+", " ", copy.get_text(" ")).strip()
+
+
 # --------------------------------------------------------------------------------------
-# Fallback renderer
+# The book
 # --------------------------------------------------------------------------------------
-def _jinja() -> jinja2.Environment:
+def _jinja():
+    import jinja2
+
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                               trim_blocks=True, lstrip_blocks=True)
 
@@ -155,66 +168,7 @@ def _exporter():
     return exporter
 
 
-def _number_sections(soup: BeautifulSoup, chapter: Chapter) -> list[dict]:
-    """Number h2/h3 as Quarto does (4.1, 4.1.1); returns the page's section list for the sidebar."""
-    sections: list[dict] = []
-    h2 = h3 = 0
-    used = {t["id"] for t in soup.find_all(id=True)}
-    for tag in soup.find_all(["h2", "h3"]):
-        if tag.find_parent(class_="callout") or tag.find_parent("figure"):
-            continue
-        classes = tag.get("class", [])
-        last = tag.find_all(string=True)
-        if last:
-            m = HEADING_ATTR_RE.search(last[-1])
-            if m:
-                ident, extra = _attrs(m.group(1))
-                last[-1].replace_with(last[-1][: m.start()])
-                classes = [*classes, *extra]
-                if ident:
-                    tag["id"] = ident
-        if classes:
-            tag["class"] = classes
-        if not tag.get("id"):
-            base = re.sub(r"[^\w]+", "-", tag.get_text().strip().lower()).strip("-") or "seksjon"
-            ident, k = base, 1
-            while ident in used:
-                k += 1
-                ident = f"{base}-{k}"
-            tag["id"] = ident
-        used.add(tag["id"])
-        numbered = chapter.number is not None and "unnumbered" not in classes
-        if tag.name == "h2":
-            h3 = 0
-            if numbered:
-                h2 += 1
-                number = f"{chapter.number}.{h2}"
-            else:
-                number = None
-        else:
-            if numbered and h2:
-                h3 += 1
-                number = f"{chapter.number}.{h2}.{h3}"
-            else:
-                number = None
-        if number:
-            span = soup.new_tag("span", attrs={"class": "section-number"})
-            span.string = number
-            tag.insert(0, span)
-            span.insert_after(" ")
-        if tag.name == "h2":
-            sections.append({"id": tag["id"], "title": tag.get_text(" ", strip=True)})
-    return sections
-
-
-def _page_text(soup: BeautifulSoup) -> str:
-    copy = BeautifulSoup(str(soup), "html.parser")
-    for tag in copy.select("details.code, script, style"):
-        tag.decompose()
-    return re.sub(r"\s+", " ", copy.get_text(" ")).strip()
-
-
-def _copy_assets(root: Path, out: Path) -> None:
+def copy_assets(root: Path, out: Path) -> None:
     outputs = root / "outputs"
     for sub in ("figures", "tables"):
         if (outputs / sub).is_dir():
@@ -226,68 +180,109 @@ def _copy_assets(root: Path, out: Path) -> None:
             shutil.copy2(nb, out / "notebooks" / nb.name)
 
 
-def render_fallback(root: Path, out: Path) -> tuple[list[Path], list[str]]:
-    """Write the whole fallback book into `out` (an empty directory). Returns (pages, warnings)."""
-    chapters = book_structure(root)
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _cited(rp: ReaderPage) -> list[str]:
+    texts = [c["source"] if c["cell_type"] == "markdown" else
+             " ".join((o.get("data") or {}).get("text/markdown", "") for o in c["outputs"]) for c in rp.cells]
+    return sorted({f"{m.group(2).lower()}-{m.group(3)}" for t in texts for m in CROSSREF_RE.finditer(t)})
+
+
+def _previous(previous: Path | None) -> dict:
+    try:
+        return json.loads((previous / CACHE_FILE).read_text(encoding="utf-8")) if previous else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def render_fallback(root: Path, out: Path, previous: Path | None = None,
+                    templates_key: str = "") -> tuple[list[Path], list[str], dict]:
+    """Write the whole fallback book into `out` (an empty directory), reusing unchanged
+    pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]})."""
+    pages = book_pages(root)
     info = data_source(root)
     banner = banner_for(info)
-    paths = {ch.name: root / "outputs" / "notebooks" / f"{ch.name}.ipynb" for ch in chapters}
-    notebooks = {}
-    for ch in chapters:
-        notebooks[ch.name] = _read_notebook(paths[ch.name])
-        _check_no_errors(notebooks[ch.name], paths[ch.name])
-    registry = number_floats(chapters, notebooks, paths)
-    warnings: list[str] = []
-    exporter = _exporter()
-    env = _jinja()
-    page_tpl = env.get_template("page.html.j2")
-    bodies: dict[str, str] = {}
-    sections: dict[str, list[dict]] = {}
-    search: list[dict] = []
-    for ch in chapters:
-        reader = reader_notebook(notebooks[ch.name], ch, registry, paths[ch.name], warnings)
-        body, _ = exporter.from_notebook_node(reader)
-        soup = BeautifulSoup(body, "html.parser")
-        sections[ch.name] = _number_sections(soup, ch)
-        bodies[ch.name] = str(soup)
-        search.append({"url": ch.page, "title": ch.heading, "text": _page_text(soup)})
-
-    toc = [{"name": ch.name, "heading": ch.heading, "label": ch.toc_label, "page": ch.page, "kind": ch.kind,
-            "in_part": ch.part is not None, "sections": sections[ch.name]} for ch in chapters]
+    registry = number_floats(pages)
+    readers = [reader_page(p) for p in pages]
     meta = book_meta(root)
-    common = dict(book_title=meta.title, subtitle=meta.subtitle, author=meta.author, toc=toc,
-                  banner=banner, data_kind=info["kind"],
-                  build_date=date.today().strftime("%d.%m.%Y"), generator="nbconvert-fallback",
-                  intro=Markup(markdown_to_html((TEMPLATES / "index_intro.md").read_text(encoding="utf-8"))))
-    pages = []
-    index = out / "index.html"
-    index.write_text(page_tpl.render(**common, page="index.html", is_index=True, heading=meta.title,
-                                     body="", prev=None, next=toc[0]), encoding="utf-8")
-    pages.append(index)
-    for k, ch in enumerate(chapters):
-        prev = toc[k - 1] if k > 0 else {"page": "index.html", "heading": "Forside"}
+    toc = [{"name": p.id, "heading": p.heading, "label": p.toc_label, "page": p.page, "kind": p.kind,
+            "number": p.number, "title": p.title} for p in pages]
+    common = dict(book_title=meta.title, subtitle=meta.subtitle, author=meta.author, banner=banner,
+                  data_kind=info["kind"], build_date=date.today().strftime("%d.%m.%Y"),
+                  generator="nbconvert-fallback", appendix_word=APPENDIX_WORD,
+                  index_heading=INDEX_HEADING, index_id=pandoc_identifier(INDEX_HEADING, set()))
+    old = _previous(previous).get("pages", {})
+    record: dict[str, dict] = {}
+    warnings: list[str] = []
+    done: dict[str, list[str]] = {"rendered": [], "reused": []}
+    env = exporter = None
+    for k, (page, rp) in enumerate(zip(pages, readers)):
+        prev = toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING}
         nxt = toc[k + 1] if k + 1 < len(toc) else None
-        path = out / ch.page
-        path.write_text(page_tpl.render(**common, page=ch.page, is_index=False, heading=ch.heading,
-                                        chapter=toc[k], body=Markup(bodies[ch.name]),
-                                        prev=prev, next=nxt), encoding="utf-8")
-        pages.append(path)
+        cited = {label: registry[label].number + registry[label].page for label in _cited(rp) if label in registry}
+        key = _digest(rp.cells, toc, prev, nxt, cited, banner, common, templates_key)
+        target = out / page.page
+        was = old.get(page.id)
+        if was and was.get("key") == key and previous and (previous / page.page).is_file():
+            shutil.copy2(previous / page.page, target)
+            record[page.id] = was
+            warnings += was.get("warnings", [])
+            done["reused"].append(page.id)
+            continue
+        from bs4 import BeautifulSoup
+        from markupsafe import Markup
+
+        env = env or _jinja()
+        exporter = exporter or _exporter()
+        page_warnings: list[str] = []
+        body, _ = exporter.from_notebook_node(reader_notebook(rp, registry, page_warnings))
+        soup = BeautifulSoup(body, "html.parser")
+        sections = number_sections(soup, page)
+        target.write_text(env.get_template("page.html.j2").render(
+            **common, toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[k],
+            sections=sections, body=Markup(str(soup)), prev=prev, next=nxt), encoding="utf-8")
+        record[page.id] = {"key": key, "text": _page_text(soup), "warnings": page_warnings}
+        warnings += page_warnings
+        done["rendered"].append(page.id)
+    _write_index(out, env or _jinja(), common, toc, meta, banner)
+    search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
+    search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
+    _write_static(out, search)
+    copy_assets(root, out)
+    (out / CACHE_FILE).write_text(json.dumps({"pages": record}, ensure_ascii=False), encoding="utf-8")
+    paths = [out / "index.html", *(out / p.page for p in pages)]
+    check_pages([out / f"{pid}.html" for pid in done["rendered"]] + [out / "index.html"])
+    return paths, warnings, done
+
+
+def _write_index(out: Path, env, common: dict, toc: list[dict], meta, banner) -> None:
+    from markupsafe import Markup
+
+    intro = markdown_to_html((TEMPLATES / "index_intro.md").read_text(encoding="utf-8"))
+    (out / "index.html").write_text(env.get_template("page.html.j2").render(
+        **common, toc=toc, page="index.html", is_index=True, heading=meta.title,
+        intro=Markup(intro), body="", sections=[], prev=None, next=toc[0]), encoding="utf-8")
+
+
+def _write_static(out: Path, search: list[dict]) -> None:
     static = out / "static"
-    static.mkdir()
-    for name in ("book.css", "search.js", "favicon.svg"):
+    static.mkdir(exist_ok=True)
+    for name in STATIC:
         shutil.copy2(TEMPLATES / "static" / name, static / name)
     from pygments.formatters import HtmlFormatter
-    (static / "pygments.css").write_text(HtmlFormatter(style="friendly").get_style_defs(".highlight"), encoding="utf-8")
-    search.insert(0, {"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"})
+
+    (static / "pygments.css").write_text(HtmlFormatter(style="friendly").get_style_defs(".highlight"),
+                                         encoding="utf-8")
     (static / "search-index.js").write_text(
         "window.TILLIT_SEARCH = " + json.dumps(search, ensure_ascii=False) + ";\n", encoding="utf-8")
-    _copy_assets(root, out)
-    _check_pages(pages)
-    return pages, warnings
 
 
-def _check_pages(pages: list[Path]) -> None:
+def check_pages(pages: list[Path]) -> None:
     """Last guard: no page may show a traceback or a raw Python repr."""
+    from bs4 import BeautifulSoup
+
     for page in pages:
         text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         for tag in text.select("details.code"):
@@ -297,4 +292,3 @@ def _check_pages(pages: list[Path]) -> None:
             m = pattern.search(visible)
             if m:
                 raise BookError(f"{page}: siden viser rå Python-utdata ({m.group(0)!r})")
-

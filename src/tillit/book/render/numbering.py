@@ -1,14 +1,13 @@
-"""Figure and table numbers (per chapter, as Quarto numbers them) and cross-references."""
+"""Numbers, as Quarto gives them, computed once for both renderers: figures and tables per
+page (Figur 4.3, Tabell A.1), sections under their chapter (4.2.4.8), cross-references."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import nbformat
-
-from tillit.book.render.structure import (FIG_PREFIX, TBL_PREFIX, BookError, Chapter)
+from tillit.book.render.markdown import Heading, rewrite_headings
+from tillit.book.render.structure import FIG_PREFIX, TBL_PREFIX, BookError, Page
 
 CROSSREF_RE = re.compile(r"(\[-)?(?<![\w@/.])@([Ff]ig|[Tt]bl)-([A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)(\])?")
 
@@ -17,7 +16,7 @@ CROSSREF_RE = re.compile(r"(\[-)?(?<![\w@/.])@([Ff]ig|[Tt]bl)-([A-Za-z0-9](?:[A-
 class Float:
     label: str
     kind: Literal["fig", "tbl"]
-    number: str               # "4.2", "A.1", or "2" in an unnumbered page
+    number: str               # "4.2", "A.1"
     page: str
 
     def ref(self, capital: bool = False, number_only: bool = False) -> str:
@@ -27,33 +26,33 @@ class Float:
         return f"{prefix.capitalize() if capital else prefix} {self.number}"
 
 
-def _tillit_meta(output) -> dict | None:
+def tillit_meta(output) -> dict | None:
     meta = output.get("metadata", {}).get("tillit") if isinstance(output.get("metadata"), dict) else None
     return meta if isinstance(meta, dict) else None
 
 
-def number_floats(chapters: list[Chapter], notebooks: dict[str, nbformat.NotebookNode],
-                  paths: dict[str, Path]) -> dict[str, Float]:
+def number_floats(pages: list[Page]) -> dict[str, Float]:
+    """Label → number for every figure and table made with tillit.book.display, per page in
+    order of appearance (figures and tables counted separately, as Quarto does)."""
     registry: dict[str, Float] = {}
     where: dict[str, str] = {}
-    for ch in chapters:
+    for page in pages:
         counts = {"fig": 0, "tbl": 0}
-        for i, cell in enumerate(notebooks[ch.name].cells):
+        for i, cell in enumerate(page.cells):
             for out in cell.get("outputs", []):
-                meta = _tillit_meta(out)
+                meta = tillit_meta(out)
                 if not meta or meta.get("kind") not in ("figure", "table"):
                     continue
                 kind = "fig" if meta["kind"] == "figure" else "tbl"
                 label = meta.get("label", "")
                 if not isinstance(label, str) or not label.startswith(kind + "-"):
-                    raise BookError(f"{paths[ch.name]}: celle {i}: etiketten {label!r} passer ikke til "
+                    raise BookError(f"{page.where(i)}: etiketten {label!r} passer ikke til "
                                     f"'{meta['kind']}' (forventet '{kind}-…')")
                 if label in registry:
-                    raise BookError(f"{paths[ch.name]}: celle {i}: etiketten '{label}' er allerede brukt i {where[label]}")
+                    raise BookError(f"{page.where(i)}: etiketten '{label}' er allerede brukt i {where[label]}")
                 counts[kind] += 1
-                number = f"{ch.number}.{counts[kind]}" if ch.number else str(counts[kind])
-                registry[label] = Float(label, kind, number, ch.page)
-                where[label] = f"{paths[ch.name]} celle {i}"
+                registry[label] = Float(label, kind, f"{page.number}.{counts[kind]}", page.page)
+                where[label] = page.where(i)
     return registry
 
 
@@ -77,3 +76,70 @@ def resolve_crossrefs(text: str, registry: dict[str, Float], page: str, context:
         return link
     return CROSSREF_RE.sub(sub, text)
 
+
+def check_crossrefs(pages: list[Page], registry: dict[str, Float]) -> None:
+    """Every cross-reference points at a figure or table of the book (Quarto only warns)."""
+    for page in pages:
+        for i, cell in enumerate(page.cells):
+            texts = [cell["source"]] if cell["cell_type"] == "markdown" else [
+                (out.get("data") or {}).get("text/markdown", "") for out in cell.get("outputs", [])]
+            for text in texts:
+                resolve_crossrefs(text, registry, page.page, page.where(i))
+
+
+# --------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------
+class SectionCounter:
+    """Pandoc's section numbers under a chapter number (as Quarto numbers a book chapter):
+    `##` → 4.1, `###` → 4.1.1, a skipped level counts as 0. An `.unnumbered` heading takes no
+    number and leaves the counters alone."""
+
+    def __init__(self, chapter: str):
+        self.chapter = chapter
+        self.counts: list[int] = []
+
+    def number(self, level: int, numbered: bool) -> str | None:
+        if not numbered or level < 2:
+            return None
+        depth = level - 1
+        if len(self.counts) >= depth:
+            self.counts = self.counts[:depth]
+            self.counts[-1] += 1
+        else:
+            self.counts = self.counts + [0] * (depth - len(self.counts) - 1) + [1]
+        return ".".join([self.chapter, *map(str, self.counts)])
+
+
+class UnnumberedScope:
+    """Makes every heading below an `.unnumbered` heading unnumbered too, until a heading at
+    its level or above: a compendium addition's own subsections never borrow the report's
+    numbers (Pandoc alone would number them on from the section before)."""
+
+    def __init__(self):
+        self.level: int | None = None
+
+    def __call__(self, h: Heading) -> Heading | None:
+        if self.level is not None and h.level <= self.level:
+            self.level = None
+        if self.level is None:
+            if not h.numbered:
+                self.level = h.level
+            return None
+        if h.numbered:
+            h.classes.append("unnumbered")
+            return h
+        return None
+
+
+def scope_unnumbered(page: Page) -> None:
+    """Apply UnnumberedScope over the page's Markdown, cells and outputs in reading order."""
+    scope = UnnumberedScope()
+    for cell in page.cells:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = rewrite_headings(cell["source"], scope)
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if "text/markdown" in data:
+                data["text/markdown"] = rewrite_headings(data["text/markdown"], scope)

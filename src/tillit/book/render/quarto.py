@@ -1,86 +1,75 @@
-"""The Quarto book project (outputs/_quarto): _quarto.yml, one chapter notebook per page,
-index.qmd, the language file; and the run of `quarto render`."""
+"""The Quarto book project (outputs/_quarto): _quarto.yml, one notebook per page with only the
+reader's cells (tillit.book.render.reader), index.qmd, the language file; and the run of
+`quarto render`, whose warnings are returned (the test suite fails on any)."""
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
 
-import nbformat
 import yaml
 
-from tillit.book.render.fallback import _copy_assets, _strip_title
-from tillit.book.render.numbering import _tillit_meta
-from tillit.book.render.structure import (FIG_PREFIX, FIG_TITLE, GENERATED_MARK, LANGUAGE_FILE,
-                                          TBL_PREFIX, TBL_TITLE, TEMPLATES, Banner, BookError,
-                                          Chapter, _check_no_errors, _read_notebook, banner_for,
-                                          book_meta, book_structure, data_source)
+from tillit.book.render.fallback import copy_assets
+from tillit.book.render.numbering import check_crossrefs, number_floats
+from tillit.book.render.reader import ReaderPage, reader_page
+from tillit.book.render.structure import (FIG_PREFIX, FIG_TITLE, GENERATED_MARK, INDEX_HEADING,
+                                          LANGUAGE_FILE, TBL_PREFIX, TBL_TITLE, TEMPLATES, Banner,
+                                          BookError, Page, banner_for, book_meta, book_pages,
+                                          data_source)
 
-
-# --------------------------------------------------------------------------------------
-# Quarto project
-# --------------------------------------------------------------------------------------
-def _for_readers(output) -> bool:
-    """Whether Quarto should show an output: the same rule as the fallback's reader_notebook
-    (no streams, no bare text/plain reprs, no untagged DataFrame HTML)."""
-    if output.get("output_type") not in ("display_data", "execute_result"):
-        return False
-    if (_tillit_meta(output) or {}).get("kind") == "banner":
-        return False  # the page carries the data banner once, at the top
-    data = output.get("data", {})
-    if _tillit_meta(output) or "text/markdown" in data or "image/png" in data or "image/svg+xml" in data:
-        return True
-    return "text/html" in data and 'class="dataframe' not in data["text/html"]
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+WARNING_RE = re.compile(r"^\s*(?:\x1b\[[0-9;]*m)*\s*(WARN(?:ING)?|ERROR)\b", re.MULTILINE)
 
 
 def _banner_markdown(banner: Banner) -> str:
     return f"::: {{.callout-{banner.level} .data-banner}}\n## {banner.title}\n\n{banner.text}\n:::"
 
 
-def _quarto_chapter(nb: nbformat.NotebookNode, chapter: Chapter, banner: Banner) -> nbformat.NotebookNode:
-    """The executed notebook as a Quarto chapter: title front matter, banner, no streams."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    _strip_title(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if _for_readers(o)]
-    front = yaml.safe_dump({"title": chapter.title}, allow_unicode=True, sort_keys=False)
-    nb.cells[:0] = [
-        nbformat.v4.new_raw_cell(f"---\n{front}---"),
-        nbformat.v4.new_markdown_cell(_banner_markdown(banner)),
-    ]
-    return nb
+def quarto_notebook(rp: ReaderPage, banner: Banner) -> dict:
+    """One page as a Quarto chapter: title front matter, the banner, the reader's cells."""
+    front = yaml.safe_dump({"title": rp.page.title}, allow_unicode=True, sort_keys=False)
+    cells = [{"cell_type": "raw", "id": "front-matter", "metadata": {}, "source": f"---\n{front}---\n"},
+             {"cell_type": "markdown", "id": "data-banner", "metadata": {}, "source": _banner_markdown(banner) + "\n"}]
+    for cell in rp.cells:
+        cell = {k: v for k, v in cell.items() if k != "attachments"}
+        # Quarto joins cells as they are: each must end its last line, or a heading runs into
+        # the paragraph of the next cell.
+        cell["source"] = cell["source"].rstrip("\n") + "\n"
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if "text/markdown" in data:
+                data["text/markdown"] = data["text/markdown"].rstrip("\n") + "\n"
+        cells.append(cell)
+    return {"cells": cells, "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
 
 
-def quarto_config(root: Path) -> dict:
+def _index_qmd(root: Path, pages: list[Page], banner: Banner) -> str:
+    """The front page: unnumbered (its first heading says so, as Quarto wants: hence before
+    the banner), with the same introduction and list of pages as the fallback's."""
+    listing = "\n".join(f"- [{p.heading}]({p.page})" for p in pages)
+    return (f"# {INDEX_HEADING} {{.unnumbered}}\n\n{_banner_markdown(banner)}\n\n"
+            + (TEMPLATES / "index_intro.md").read_text(encoding="utf-8").strip()
+            + f"\n\n## Innhold {{.unnumbered}}\n\n{listing}\n")
+
+
+def quarto_config(root: Path, pages: list[Page] | None = None) -> dict:
     """The _quarto.yml of the book project, as data."""
-    chapters = book_structure(root)
-    main: list = ["index.qmd"]
-    appendices: list = []
-    part_members: dict[str, list[str]] = {}
-    for ch in chapters:
-        if ch.part:
-            part_members.setdefault(ch.part, []).append(f"{ch.name}.ipynb")
-    for ch in chapters:
-        if ch.kind == "appendix":
-            appendices.append(f"{ch.name}.ipynb")
-        elif ch.kind == "part":
-            main.append({"part": f"{ch.name}.ipynb", "chapters": part_members.get(ch.name, [])})
-        elif ch.part is None:
-            main.append(f"{ch.name}.ipynb")
+    pages = pages if pages is not None else book_pages(root)
     meta = book_meta(root)
     book: dict = {"title": meta.title, "subtitle": meta.subtitle, "author": meta.author,
-                  "date": date.today().isoformat(), "chapters": main, "search": True,
-                  "page-navigation": True}
+                  "date": date.today().isoformat(), "search": True, "page-navigation": True,
+                  "chapters": ["index.qmd", *(f"{p.id}.ipynb" for p in pages if p.kind == "chapter")]}
+    appendices = [f"{p.id}.ipynb" for p in pages if p.kind == "appendix"]
     if appendices:
         book["appendices"] = appendices
-    render_list = ["index.qmd", *[f"{ch.name}.ipynb" for ch in chapters]]
     out_dir = os.path.relpath(root / "outputs" / "book", root / "outputs" / "_quarto")
     return {
-        "project": {"type": "book", "output-dir": out_dir, "render": render_list,
+        "project": {"type": "book", "output-dir": out_dir,
+                    "render": ["index.qmd", *(f"{p.id}.ipynb" for p in pages)],
                     "resources": ["figures/**", "tables/**", "notebooks/**"]},
         "lang": "nb",
         "language": LANGUAGE_FILE,
@@ -92,7 +81,7 @@ def quarto_config(root: Path) -> dict:
         "format": {"html": {"theme": "cosmo", "css": "quarto.css", "code-fold": True,
                             "code-summary": "Vis kode", "code-tools": False, "warning": False,
                             "toc": True, "toc-title": "På denne siden", "fig-cap-location": "bottom",
-                            "tbl-cap-location": "top"}},
+                            "tbl-cap-location": "top", "anchor-sections": True}},
     }
 
 
@@ -108,32 +97,34 @@ def write_quarto_project(project_dir: Path, root: Path) -> Path:
                             "velg en tom eller ny mappe")
         shutil.rmtree(project_dir)
     project_dir.mkdir(parents=True)
-    chapters = book_structure(root)
-    info = data_source(root)
-    banner = banner_for(info)
-    config = quarto_config(root)
+    pages = book_pages(root)
+    check_crossrefs(pages, number_floats(pages))  # the fallback's error, not Quarto's warning
+    banner = banner_for(data_source(root))
+    config = quarto_config(root, pages)
     # output-dir is relative to the project; recompute in case project_dir is not outputs/_quarto.
     config["project"]["output-dir"] = os.path.relpath(root / "outputs" / "book", project_dir)
-    for ch in chapters:
-        path = root / "outputs" / "notebooks" / f"{ch.name}.ipynb"
-        nb = _read_notebook(path)
-        _check_no_errors(nb, path)
-        nbformat.write(_quarto_chapter(nb, ch, banner), project_dir / f"{ch.name}.ipynb")
-    front = yaml.safe_dump({"title": book_meta(root).title}, allow_unicode=True)
-    index = (f'---\n{front}---\n\n{_banner_markdown(banner)}\n\n'
-             + (TEMPLATES / "index_intro.md").read_text(encoding="utf-8") + "\n")
-    (project_dir / "index.qmd").write_text(index, encoding="utf-8")
+    import nbformat
+
+    for page in pages:
+        nb = nbformat.from_dict(quarto_notebook(reader_page(page), banner))
+        nbformat.write(nb, project_dir / f"{page.id}.ipynb")
+    (project_dir / "index.qmd").write_text(_index_qmd(root, pages, banner), encoding="utf-8")
     shutil.copy2(TEMPLATES / LANGUAGE_FILE, project_dir / LANGUAGE_FILE)
     shutil.copy2(TEMPLATES / "static" / "quarto.css", project_dir / "quarto.css")
-    _copy_assets(root, project_dir)
+    copy_assets(root, project_dir)
     target = project_dir / "_quarto.yml"
     target.write_text(GENERATED_MARK + "\n"
                       + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target
 
 
+def quarto_version(quarto: str) -> str:
+    proc = subprocess.run([quarto, "--version"], capture_output=True, text=True, timeout=60)
+    return proc.stdout.strip() or "ukjent"
 
-def _render_quarto(root: Path, tmp_out: Path) -> tuple[list[Path], list[str]]:
+
+def render_quarto(root: Path, tmp_out: Path) -> tuple[list[Path], list[str]]:
+    """`quarto render` of the generated project into tmp_out; returns (pages, Quarto's warnings)."""
     quarto = shutil.which("quarto")
     if quarto is None:
         raise BookError("quarto finnes ikke på PATH")
@@ -145,6 +136,7 @@ def _render_quarto(root: Path, tmp_out: Path) -> tuple[list[Path], list[str]]:
         raise BookError(f"quarto render feilet (kode {proc.returncode}):\n{proc.stderr[-4000:]}")
     if not (tmp_out / "index.html").is_file():
         raise BookError(f"quarto render skrev ingen index.html i {tmp_out}")
-    _copy_assets(root, tmp_out)
-    return sorted(tmp_out.glob("*.html")), []
-
+    copy_assets(root, tmp_out)
+    lines = (proc.stderr + proc.stdout).splitlines()
+    warnings = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in lines if WARNING_RE.match(line)]
+    return sorted(tmp_out.glob("*.html")), [f"quarto: {w}" for w in warnings]
