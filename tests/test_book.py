@@ -525,3 +525,43 @@ def test_auto_uses_quarto_when_on_path_wiring_only(tmp_path, monkeypatch):
     with pytest.raises(book.BookError, match="quarto render feilet"):
         book.render(root, renderer="auto", force=True)
     assert "falsk quarto" in result.index_path.read_text()
+
+
+# ---------------------------------------------------------------------------- chart colours
+def _contrast(a, b) -> float:
+    """WCAG 2.1 contrast ratio of two colours."""
+    import matplotlib.colors as mc
+
+    def lum(c):
+        ch = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in mc.to_rgb(c)]
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_formula():
+    assert round(_contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(_contrast("#777777", "#ffffff"), 2) == 4.48
+
+
+def test_chart_colours_meet_wcag_contrast():
+    """WCAG 2.1 1.4.11 and 1.4.3 for the charts (tillit.book.plots): every fill ≥ 3:1 against
+    the white background, text ≥ 4.5:1 against what it is drawn on (the background, and the
+    bars of the diverging chart: white on the two ends, TEXT on the middle three)."""
+    import matplotlib.colors as mc
+
+    from tillit.book import plots
+
+    bg = "#ffffff"
+    fills = {f"QUALITATIVE[{i}]": c for i, c in enumerate(plots.QUALITATIVE)}
+    fills |= {"DONT_KNOW": plots.DONT_KNOW, "NEUTRAL": plots.NEUTRAL}
+    diverging = [mc.to_hex(c) for c in plots.diverging_colors(5)]
+    fills |= {f"diverging_colors(5)[{i}]": c for i, c in enumerate(diverging)}
+    bad = [f"{name} {mc.to_hex(c)}: {_contrast(c, bg):.2f}:1 mot hvit (krav 3:1)"
+           for name, c in fills.items() if _contrast(c, bg) < 3]
+    texts = [("TEXT", plots.TEXT, "bakgrunnen", bg)]
+    texts += [("hvit tekst", "#ffffff", f"diverging_colors(5)[{i}]", diverging[i]) for i in (0, 4)]
+    texts += [("TEXT", plots.TEXT, f"diverging_colors(5)[{i}]", diverging[i]) for i in (1, 2, 3)]
+    bad += [f"{t} {mc.to_hex(fg)} på {where} {mc.to_hex(back)}: {_contrast(fg, back):.2f}:1 (krav 4,5:1)"
+            for t, fg, where, back in texts if _contrast(fg, back) < 4.5]
+    assert not bad, "fargene i figurene (tillit.book.plots) har for lav kontrast:\n" + "\n".join(bad)

@@ -78,7 +78,7 @@ def quarto_config(root: Path, pages: list[Page] | None = None) -> dict:
         "number-sections": True,
         "crossref": {"chapters": True, "fig-title": FIG_TITLE, "tbl-title": TBL_TITLE,
                      "fig-prefix": FIG_PREFIX, "tbl-prefix": TBL_PREFIX},
-        "format": {"html": {"theme": "cosmo", "css": "quarto.css", "code-fold": True,
+        "format": {"html": {"theme": ["cosmo", "tillit.scss"], "css": "quarto.css", "code-fold": True,
                             "code-summary": "Vis kode", "code-tools": False, "warning": False,
                             "toc": True, "toc-title": "På denne siden", "fig-cap-location": "bottom",
                             "tbl-cap-location": "top", "anchor-sections": True}},
@@ -110,7 +110,8 @@ def write_quarto_project(project_dir: Path, root: Path) -> Path:
         nbformat.write(nb, project_dir / f"{page.id}.ipynb")
     (project_dir / "index.qmd").write_text(_index_qmd(root, pages, banner), encoding="utf-8")
     shutil.copy2(TEMPLATES / LANGUAGE_FILE, project_dir / LANGUAGE_FILE)
-    shutil.copy2(TEMPLATES / "static" / "quarto.css", project_dir / "quarto.css")
+    for name in ("quarto.css", "tillit.scss"):
+        shutil.copy2(TEMPLATES / "static" / name, project_dir / name)
     copy_assets(root, project_dir)
     target = project_dir / "_quarto.yml"
     target.write_text(GENERATED_MARK + "\n"
@@ -137,6 +138,22 @@ def render_quarto(root: Path, tmp_out: Path) -> tuple[list[Path], list[str]]:
     if not (tmp_out / "index.html").is_file():
         raise BookError(f"quarto render skrev ingen index.html i {tmp_out}")
     copy_assets(root, tmp_out)
+    pages = sorted(tmp_out.glob("*.html"))
+    for page in pages:
+        _fix_page(page)
     lines = (proc.stderr + proc.stdout).splitlines()
     warnings = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in lines if WARNING_RE.match(line)]
-    return sorted(tmp_out.glob("*.html")), [f"quarto: {w}" for w in warnings]
+    return pages, [f"quarto: {w}" for w in warnings]
+
+
+PAGINATION_TAG_RE = re.compile(r'<a\b[^>]*\bclass="pagination-link"[^>]*>')
+
+
+def _fix_page(page: Path) -> None:
+    """Quarto 1.10 labels its previous/next links with the bare chapter title, so a reader of
+    "2 Innledning" hears "Innledning" (WCAG 2.5.3, axe label-content-name-mismatch): drop the
+    aria-label and let the visible text name the link."""
+    text = page.read_text(encoding="utf-8")
+    fixed = PAGINATION_TAG_RE.sub(lambda m: re.sub(r'\s+aria-label="[^"]*"', "", m.group(0)), text)
+    if fixed != text:
+        page.write_text(fixed, encoding="utf-8")
