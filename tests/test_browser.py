@@ -300,6 +300,28 @@ def _viewport(driver, viewport: str) -> None:
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_provenance_line_is_quiet_and_upright(served_book, driver):
+    """The hashes in the line under a figure read as the line does: upright, in its colour
+    (Quarto's default made them italic purple monospace)."""
+    book_dir, base = served_book[:2]
+    driver.get(urljoin(base, chapter_four(book_dir)))
+    styles = driver.execute_script("""
+        const lines = Array.from(document.querySelectorAll('p')).filter(
+            p => p.textContent.trim().startsWith('Kilde: notatbok'));
+        return lines.map(p => { const c = p.querySelector('code'); const s = getComputedStyle(c);
+            const e = c.parentElement; return {style: s.fontStyle, color: s.color,
+            line: getComputedStyle(p).color, size: parseFloat(getComputedStyle(p).fontSize),
+            body: parseFloat(getComputedStyle(document.body).fontSize), em: getComputedStyle(e).fontStyle,
+            html: p.outerHTML.slice(0, 300)}; });""")
+    assert styles, "ingen kildelinje på kapittel 4"
+    for s in styles:
+        assert s["style"] == "normal" and s["em"] == "normal", s
+        assert s["color"] == s["line"] and s["color"] != "rgb(125, 18, 186)", s
+        assert s["size"] < s["body"], s
+
+
 # ---------------------------------------------------------------------------- accessibility
 AXE_RUN = """
 const done = arguments[arguments.length - 1];
