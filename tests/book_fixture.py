@@ -123,6 +123,12 @@ def _prose_cell(text: str):
     return cell
 
 
+def _versions_cell():
+    from tillit.book import versions
+
+    return _prose_cell(versions.versions_markdown())
+
+
 def _figure_cell(root: Path, name: str, label: str, slug: str, prov: Provenance):
     import pandas as pd
 
@@ -171,6 +177,7 @@ def _chapter_notebook(root: Path, name: str, title: str, kind: str = "synthetic"
     if name == "06_vedlegg":
         cells += [nbformat.v4.new_markdown_cell("# Metode {#app-metode .appendix}\n\n## Datagrunnlag\n\nOm dataene."),
                   _figure_cell(root, name, "fig-sammenligning", "vedlegg", prov),
+                  nbformat.v4.new_markdown_cell("## Programvare"), _versions_cell(),
                   nbformat.v4.new_markdown_cell("# Reproduksjonsregnskap {#app-regnskap .appendix}"),
                   _prose_cell("## Regnskapet\n\nHver rad er et publisert tall."),
                   _table_cell(root, name, "tbl-regnskap", "regnskap", prov)]

@@ -336,6 +336,17 @@ def test_csv_and_provenance_links_resolve(fallback_book):
     assert "02_innledning.ipynb" in prov.get_text() and "commit" in prov.get_text()
 
 
+def test_methods_appendix_names_the_versions_and_the_renderer(fallback_book):
+    from importlib.metadata import version
+
+    soup = _soup(fallback_book.index_path.parent / "app-metode.html")
+    text = soup.get_text(" ")
+    for name in ("pandas", "statsmodels", "numpy", "scipy", "seaborn", "matplotlib", "papermill"):
+        assert f"{name} {version(name)}" in re.sub(r"\s+", " ", text), name
+    assert f"nbconvert-reserveløsningen (nbconvert {version('nbconvert')}" in text
+    assert "{{<" not in text and "{{&lt;" not in str(soup)
+
+
 def test_search_index_covers_every_page(fallback_book):
     out = fallback_book.index_path.parent
     js = (out / "static" / "search-index.js").read_text(encoding="utf-8")

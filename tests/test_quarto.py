@@ -121,6 +121,15 @@ def test_quarto_renders_the_fixture_book_without_a_warning(fixture_books):
     assert (qb / "index.html").is_file()
 
 
+def test_quarto_book_names_quarto_as_its_renderer(fixture_books, quarto):
+    import subprocess
+
+    _, qb, _ = fixture_books
+    text = (qb / "app-metode.html").read_text(encoding="utf-8")
+    release = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
+    assert f"Quarto {release}" in text and "{{&lt;" not in text and "{{<" not in text
+
+
 def test_both_renderers_give_the_same_fixture_book(fixture_books):
     fb, qb, _ = fixture_books
     fallback, quarto = book_facts(fb), book_facts(qb)

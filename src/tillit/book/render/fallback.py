@@ -197,8 +197,17 @@ def _previous(previous: Path | None) -> dict:
         return {}
 
 
+def resolve_renderer(body: str, renderer: str) -> str:
+    """The methods appendix's renderer row (tillit.book.versions): Quarto resolves the
+    shortcode itself, the fallback names itself here (raw or HTML-escaped)."""
+    from tillit.book.versions import RENDERER_SHORTCODE
+
+    return (body.replace(RENDERER_SHORTCODE, html.escape(renderer))
+            .replace(html.escape(RENDERER_SHORTCODE, quote=False), html.escape(renderer)))
+
+
 def render_fallback(root: Path, out: Path, previous: Path | None = None,
-                    templates_key: str = "") -> tuple[list[Path], list[str], dict]:
+                    templates_key: str = "", renderer: str = "nbconvert") -> tuple[list[Path], list[str], dict]:
     """Write the whole fallback book into `out` (an empty directory), reusing unchanged
     pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]})."""
     pages = book_pages(root)
@@ -222,7 +231,7 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
         prev = toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING}
         nxt = toc[k + 1] if k + 1 < len(toc) else None
         cited = {label: registry[label].number + registry[label].page for label in _cited(rp) if label in registry}
-        key = _digest(rp.cells, toc, prev, nxt, cited, banner, common, templates_key)
+        key = _digest(rp.cells, toc, prev, nxt, cited, banner, common, templates_key, renderer)
         target = out / page.page
         was = old.get(page.id)
         if was and was.get("key") == key and previous and (previous / page.page).is_file():
@@ -238,7 +247,7 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
         exporter = exporter or _exporter()
         page_warnings: list[str] = []
         body, _ = exporter.from_notebook_node(reader_notebook(rp, registry, page_warnings))
-        soup = BeautifulSoup(body, "html.parser")
+        soup = BeautifulSoup(resolve_renderer(body, renderer), "html.parser")
         sections = number_sections(soup, page)
         target.write_text(env.get_template("page.html.j2").render(
             **common, toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[k],

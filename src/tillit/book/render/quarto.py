@@ -56,8 +56,9 @@ def _index_qmd(root: Path, pages: list[Page], banner: Banner) -> str:
             + f"\n\n## Innhold {{.unnumbered}}\n\n{listing}\n")
 
 
-def quarto_config(root: Path, pages: list[Page] | None = None) -> dict:
-    """The _quarto.yml of the book project, as data."""
+def quarto_config(root: Path, pages: list[Page] | None = None, renderer: str = "Quarto") -> dict:
+    """The _quarto.yml of the book project, as data. `renderer` fills the methods appendix's
+    `{{< meta tillit-renderer >}}` (tillit.book.versions)."""
     pages = pages if pages is not None else book_pages(root)
     meta = book_meta(root)
     book: dict = {"title": meta.title, "subtitle": meta.subtitle, "author": meta.author,
@@ -73,6 +74,7 @@ def quarto_config(root: Path, pages: list[Page] | None = None) -> dict:
                     "resources": ["figures/**", "tables/**", "notebooks/**"]},
         "lang": "nb",
         "language": LANGUAGE_FILE,
+        "tillit-renderer": renderer,
         "book": book,
         "execute": {"enabled": False},
         "number-sections": True,
@@ -85,7 +87,7 @@ def quarto_config(root: Path, pages: list[Page] | None = None) -> dict:
     }
 
 
-def write_quarto_project(project_dir: Path, root: Path) -> Path:
+def write_quarto_project(project_dir: Path, root: Path, renderer: str = "Quarto") -> Path:
     """Write a Quarto book project into `project_dir` (normally outputs/_quarto). Returns _quarto.yml."""
     project_dir = Path(project_dir)
     if project_dir.exists():
@@ -100,7 +102,7 @@ def write_quarto_project(project_dir: Path, root: Path) -> Path:
     pages = book_pages(root)
     check_crossrefs(pages, number_floats(pages))  # the fallback's error, not Quarto's warning
     banner = banner_for(data_source(root))
-    config = quarto_config(root, pages)
+    config = quarto_config(root, pages, renderer)
     # output-dir is relative to the project; recompute in case project_dir is not outputs/_quarto.
     config["project"]["output-dir"] = os.path.relpath(root / "outputs" / "book", project_dir)
     import nbformat
@@ -124,13 +126,13 @@ def quarto_version(quarto: str) -> str:
     return proc.stdout.strip() or "ukjent"
 
 
-def render_quarto(root: Path, tmp_out: Path) -> tuple[list[Path], list[str]]:
+def render_quarto(root: Path, tmp_out: Path, renderer: str | None = None) -> tuple[list[Path], list[str]]:
     """`quarto render` of the generated project into tmp_out; returns (pages, Quarto's warnings)."""
     quarto = shutil.which("quarto")
     if quarto is None:
         raise BookError("quarto finnes ikke på PATH")
     project = root / "outputs" / "_quarto"
-    write_quarto_project(project, root)
+    write_quarto_project(project, root, renderer or f"Quarto {quarto_version(quarto)}")
     cmd = [quarto, "render", str(project), "--no-execute", "--output-dir", str(tmp_out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

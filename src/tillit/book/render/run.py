@@ -133,12 +133,13 @@ def render(root: Path | None = None, renderer: Literal["auto", "quarto", "fallba
         if use_quarto:
             from tillit.book.render.quarto import render_quarto
 
-            pages, warnings = render_quarto(root, tmp_out)
+            pages, warnings = render_quarto(root, tmp_out, version)
         else:
             from tillit.book.render.fallback import render_fallback
 
             previous = final if (final / RECORD).is_file() and not force else None
-            pages, warnings, done = render_fallback(root, tmp_out, previous, templates_key())
+            pages, warnings, done = render_fallback(root, tmp_out, previous, templates_key(),
+                                                    f"nbconvert-reserveløsningen ({version})")
         (tmp_out / ".renderer").write_text(name + "\n", encoding="utf-8")
         (tmp_out / RECORD).write_text(json.dumps(
             {"key": key, "renderer": name, "version": version, "warnings": warnings,
