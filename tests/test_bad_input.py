@@ -1,8 +1,10 @@
-"""Every bad-input case of issue #6 that concerns input files and params files.
+"""Every bad-input case of issues #6 and #11 that concerns input files and params files.
 
 Each case must raise, and the message must name the file, the row (1-based as in the file,
-header = row 1), the column, the offending value and what was expected. Reading never writes:
-the directory holding the bad file is byte-for-byte unchanged afterwards.
+header = row 1), the column and what was expected; the offending value is named in
+``err.detail`` (the terminal) and never in ``str(err)`` (what notebooks, logs and manifests
+keep). Reading never writes: the directory holding the bad file is byte-for-byte unchanged
+afterwards.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from exports_factory import valid_survey, write_csv, write_sav, write_xlsx  # no
 from tillit.data import readers as io  # noqa: E402
 from tillit.data.codebook import load_codebook  # noqa: E402
 from tillit.config import ConfigError, load_pipeline, load_run_params  # noqa: E402
+from tillit.data.errors import show  # noqa: E402
 from tillit.data.schemas import DataError, check_duplicates, validate_raw_survey  # noqa: E402
 
 ITEM = "Tillit: MRS skaper hindringer"        # a grad5 item
@@ -57,7 +60,8 @@ def assert_names(err: DataError, path: Path, *, row=None, column=None, value=Non
     if column is not None:
         assert err.column == column and f"'{column}'" in msg
     if value is not None:
-        assert str(err.value) == str(value) and str(value) in msg
+        quoted = f"verdi {show(err.value)}"
+        assert str(err.value) == str(value) and quoted in err.detail and quoted not in msg
     for text in expected:
         assert text in msg, f"'{text}' mangler i meldingen:\n{msg}"
 
@@ -137,7 +141,7 @@ def test_several_errors_are_counted_and_the_first_shown_in_file_order(tmp_path, 
     err = exc.value
     assert err.n_issues == 3 and "3 feil" in str(err)
     assert [i.row for i in err.issues] == [3, 4, 6]
-    assert "ukjent rolle" in str(err) and "'Sjef'" in str(err)
+    assert "ukjent rolle" in str(err) and "'Sjef'" in err.detail and "'Sjef'" not in str(err)
     assert "^[0-9]{4}$" in str(err)
 
 
@@ -174,7 +178,8 @@ def test_duplicated_respondent_with_conflicting_answers(tmp_path, cb, survey):
         check_duplicates(df, path, cb)
     err = exc.value
     assert_names(err, path, row=8, column=ITEM, value=dup[ITEM].iloc[0],
-                 expected=["RespondentID 'R0002'", "rad 3 og rad 8", "ulike svar"])
+                 expected=["rad 3 og rad 8", "ulike svar"])
+    assert "RespondentID 'R0002'" in err.detail and "R0002" not in str(err)
 
 
 def test_duplicates_that_agree_or_are_partial_pass(tmp_path, cb, survey):
@@ -404,3 +409,214 @@ def test_mixed_utf8_and_cp1252_is_refused(tmp_path, cb, survey):
     with pytest.raises(DataError) as exc:
         load_and_validate(path, cb)
     assert_names(exc.value, path, row=1, expected=["blander UTF-8 og Windows-1252"])
+
+
+# --- issue 11: exports as survey tools write them ---------------------------------------
+from exports_factory import (SHEET, csv_utf16, register_interviews, sav_with_user_missing,  # noqa: E402
+                             xlsx_with_footer, xlsx_with_formula, xlsx_with_two_level_header)
+
+from tillit.data import prepare  # noqa: E402
+
+
+def one_line(err: Exception) -> str:
+    msg = str(err)
+    assert "\n" not in msg, f"mer enn én linje:\n{msg}"
+    return msg
+
+
+def test_sav_user_missing_codes_are_read_as_what_they_are(tmp_path, cb, survey):
+    """9 = 'Vet ikke' and 99 = 'Ikke besvart', both declared user-missing: 9 stays 'Vet ikke'
+    (it used to vanish as a blank), 99 is a blank, and nothing else moves."""
+    survey.loc[0, ITEM] = "Vet ikke"
+    survey.loc[1, ITEM] = "Ikke besvart"
+    survey.loc[2, ITEM] = "Vet ikke"
+    path = sav_with_user_missing(survey, tmp_path / "survey_2023.sav", cb, ITEM,
+                                 missing={99: "Ikke besvart"}, declared=[9, 99])
+    df = load_and_validate(path, cb)
+    assert [None if pd.isna(v) else v for v in df[ITEM].tolist()[:3]] == ["Vet ikke", None, "Vet ikke"]
+    assert df.attrs["user_missing_blank"] == {ITEM: 1}
+    assert df[ITEM].tolist()[3:] == survey[ITEM].tolist()[3:]
+    out, _ = prepare.clean_survey(df, path, cb)
+    name = cb.by_raw()[ITEM].name
+    assert int((out[name] == cb.scale_of(name).dont_know_code).sum()) == int((survey[ITEM] == "Vet ikke").sum())
+
+
+def test_sav_user_missing_without_labels_follow_the_codebook(tmp_path, cb, survey):
+    survey.loc[0, ITEM] = "Vet ikke"
+    path = sav_with_user_missing(survey, tmp_path / "survey_2023.sav", cb, ITEM, missing={}, declared=[9])
+    import pyreadstat
+
+    data, meta = pyreadstat.read_sav(str(path))
+    assert pd.isna(data["V" + str(list(survey.columns).index(ITEM) + 1)].iloc[0])  # what used to happen
+    assert load_and_validate(path, cb)[ITEM].iloc[0] == "Vet ikke"
+
+
+def test_sav_answer_declared_missing_is_refused(tmp_path, cb, survey):
+    path = sav_with_user_missing(survey, tmp_path / "survey_2023.sav", cb, ITEM, missing={}, declared=[3])
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    assert_names(exc.value, path, expected=["kode 3", "erklært som manglende", "svaralternativ i skalaen grad5"])
+
+
+def test_xlsx_notes_under_the_data_are_not_responses(tmp_path, cb, survey):
+    path = xlsx_with_footer(survey, tmp_path / "survey_2023.xlsx",
+                            [["Kilde: Questback, eksportert 01.04.2023"], ["Totalt", None, None, None, None, 6]])
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    err = exc.value
+    first_note = len(survey) + 3     # header, the rows, a blank row
+    assert_names(err, path, row=first_note, column="RespondentID",
+                 expected=[f"ark '{SHEET}'", "merknad eller bunntekst", "(A)", f"rad {first_note + 1}"])
+    assert err.n_issues == 2 and err.sheet == SHEET
+    assert "Questback" not in str(err) and "Questback" in err.detail
+
+
+def test_xlsx_total_row_right_under_the_data(tmp_path, cb, survey):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(survey, tmp_path / "survey_2023.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    ws.append(["Totalt", "6 svar", "6", "0", "", "", "", ""] + ["6"] * (len(survey.columns) - 8))
+    wb.save(path)
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    assert_names(exc.value, path, row=len(survey) + 2, column="RespondentID", expected=["merknad eller bunntekst"])
+
+
+def test_xlsx_formula_without_saved_value(tmp_path, cb, survey):
+    path = xlsx_with_formula(survey, tmp_path / "survey_2023.xlsx", row=2, column="Rolle",
+                             formula='=IF(B4="","Leder","Medarbeider")')
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    letter = "ABCDEFGHIJ"[list(survey.columns).index("Rolle")]
+    assert_names(exc.value, path, row=4, column="Rolle",
+                 expected=[f"ark '{SHEET}'", "formelen har ingen lagret verdi", f"({letter})", "lagre den på nytt"])
+    assert "IF(" in exc.value.detail
+
+
+def test_xlsx_formula_with_saved_value_is_read(tmp_path, cb, survey):
+    """A formula whose value Excel saved is data like any other (the cached value is read)."""
+    import zipfile
+
+    path = xlsx_with_formula(survey, tmp_path / "survey_2023.xlsx", row=0, column="Enhetsnr", formula="=999+1")
+    # Put a cached value into the cell, as Excel does on save.
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"<f>999+1</f><v></v>", b"<f>999+1</f><v>1000</v>").replace(
+        b"<f>999+1</f>", b"<f>999+1</f><v>1000</v>") if b"<v>1000</v>" not in parts[sheet] else parts[sheet]
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    df = load_and_validate(path, cb)
+    assert df.loc[2, "Enhetsnr"] == "1000"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_entirely_blank_required_column(tmp_path, cb, survey, fmt):
+    survey["Rolle"] = None
+    path = (write_xlsx(survey, tmp_path / "survey_2023.xlsx") if fmt == "xlsx"
+            else write_csv(survey, tmp_path / "survey_2023.csv"))
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    letter = "ABCDEFGHIJ"[list(survey.columns).index("Rolle")]
+    expected = ["kolonnen er tom i alle rader"] + ([f"ark '{SHEET}'", f"({letter})"] if fmt == "xlsx" else [])
+    assert_names(exc.value, path, row=1, column="Rolle", expected=expected)
+
+
+def test_blank_question_nobody_was_asked_is_fine(tmp_path, cb, survey):
+    leader_only = [v.raw for v in cb.items.values() if set(v.asked_of) == {"leder"}]
+    assert leader_only, "the codebook has leader-only questions"
+    survey["Rolle"] = cb.roles["medarbeider"]
+    survey[leader_only[0]] = None
+    load_and_validate(write_csv(survey, tmp_path / "survey_2023.csv"), cb)
+
+
+@pytest.mark.parametrize("vertical", [False, True])
+def test_xlsx_two_level_merged_header(tmp_path, cb, survey, vertical):
+    items = [i for i, c in enumerate(survey.columns, start=1) if c in cb.by_raw() and cb.by_raw()[c].scale]
+    path = xlsx_with_two_level_header(survey, tmp_path / "survey_2023.xlsx",
+                                      {"Spørsmål": (items[0], items[-1])}, vertical=vertical)
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    assert_names(exc.value, path, row=1, expected=[f"ark '{SHEET}'", "to nivåer", "sammenslåtte celler",
+                                                   "én overskriftsrad"])
+
+
+def test_xlsx_merged_title_above_the_header_is_fine(tmp_path, cb, survey):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(survey, tmp_path / "survey_2023.xlsx", title_rows=["Tillitsreformen – eksport", ""])
+    wb = load_workbook(path)
+    wb.active.merge_cells("A1:H1")
+    wb.save(path)
+    assert len(load_and_validate(path, cb)) == len(survey)
+
+
+def test_xlsx_merged_cells_in_the_data(tmp_path, cb, survey):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(survey, tmp_path / "survey_2023.xlsx")
+    wb = load_workbook(path)
+    col = list(survey.columns).index("Enhetstype") + 1
+    wb.active.merge_cells(start_row=3, start_column=col, end_row=5, end_column=col)
+    wb.save(path)
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    assert_names(exc.value, path, row=3, column="Enhetstype", expected=["sammenslåtte celler i dataene"])
+
+
+def test_utf16_csv_is_one_clear_line(tmp_path, cb, survey):
+    path = csv_utf16(survey, tmp_path / "survey_2023.csv")
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    msg = one_line(exc.value)
+    assert str(path) in msg and "UTF-16" in msg and "CSV UTF-8" in msg and "anførselstegn" not in msg
+
+
+def test_decimal_in_integer_register_column_is_one_clear_line(tmp_path, cb):
+    path = register_interviews(tmp_path / "intervjuer.csv", ["45", "41,5", "60"])
+    df = io.read_export(path, {}, codebook=cb)
+    with pytest.raises(DataError) as exc:
+        prepare.register_frame("interviews", df, path, cb)
+    msg = one_line(exc.value)
+    assert_names(exc.value, path, row=3, column="Varighet (minutter)", value="41.5",
+                 expected=["ikke et heltall", "desimaler", "params/codebook.yml"])
+    assert "41" not in msg.replace(str(path), "")
+
+
+def test_whole_numbers_in_integer_register_column(tmp_path, cb):
+    path = register_interviews(tmp_path / "intervjuer.csv", ["45", "41,0", "60"])
+    out = prepare.register_frame("interviews", io.read_export(path, {}, codebook=cb), path, cb)
+    assert out["duration_min"].tolist() == [45, 41, 60]
+
+
+@pytest.mark.parametrize("name", ["Survey_2023.xlsx", "survey_2023.CSV", "SURVEY_2023.Sav"])
+def test_exports_are_recognised_whatever_the_case(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    assert io.find_export(tmp_path, "survey_2023").name == name
+
+
+def test_two_exports_differing_in_case_are_ambiguous(tmp_path):
+    (tmp_path / "survey_2023.csv").write_bytes(b"")
+    (tmp_path / "Survey_2023.xlsx").write_bytes(b"")
+    with pytest.raises(DataError, match="flere kildefiler"):
+        io.find_export(tmp_path, "survey_2023")
+
+
+def test_respondents_values_stay_out_of_the_message(tmp_path, cb, survey):
+    """A raw 'Rolle' cell with a name and an e-mail address: the terminal may see it, nothing
+    persisted (str(err), what papermill and the manifest keep) does."""
+    import pickle
+
+    survey.loc[3, "Rolle"] = "Kari Nordmann <kari.nordmann@nav.no>"
+    path = write_csv(survey, tmp_path / "survey_2023.csv")
+    with pytest.raises(DataError) as exc:
+        load_and_validate(path, cb)
+    err = exc.value
+    assert "Kari" not in str(err) and "@" not in str(err)
+    assert "rad 5" in str(err) and "'Rolle'" in str(err) and "ukjent rolle" in str(err)
+    assert "kari.nordmann@nav.no" in err.detail
+    again = pickle.loads(pickle.dumps(err))     # across dask workers
+    assert str(again) == str(err) and again.detail == err.detail

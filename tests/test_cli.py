@@ -5,7 +5,7 @@ from tillit.build import cli
 
 
 def test_unknown_notebook_parameter_is_a_clear_error(capsys):
-    code = cli.main(["run", "04_5_tillit", "-p", "min_cel", "10"])
+    code = cli.main(["run", "04_hovedfunn", "-p", "min_cel", "10"])
     err = capsys.readouterr().err
     assert code == 2
     assert "min_cel" in err and "parametercelle" in err and "Traceback" not in err
@@ -23,17 +23,27 @@ def test_param_values_are_yaml_scalars_like_papermill():
 
 
 def test_raw_state_tells_real_from_synthetic(tmp_path):
+    import json
+
+    from tillit.data import source
+
     assert cli.raw_state(tmp_path) == "empty"
-    (tmp_path / "survey_2023.csv").write_text("RespondentID\n1\n", encoding="utf-8")
+    export = tmp_path / "survey_2023.csv"
+    export.write_text("RespondentID\n1\n", encoding="utf-8")
     assert cli.raw_state(tmp_path) == "real"
-    (tmp_path / cli.SYNTH_MARKER).write_text("{}", encoding="utf-8")
+    # The marker vouches only for the files whose SHA-256 it records.
+    (tmp_path / source.MARKER).write_text(json.dumps({"files": {export.name: source.sha256(export)}}),
+                                          encoding="utf-8")
     assert cli.raw_state(tmp_path) == "synthetic"
+    export.write_text("RespondentID\n2\n", encoding="utf-8")
+    assert cli.raw_state(tmp_path) == "real"
 
 
 def test_synth_refuses_to_overwrite_a_real_export(tmp_path, capsys):
     (tmp_path / "survey_2023.csv").write_text("RespondentID\n1\n", encoding="utf-8")
     assert cli.main(["synth", "--raw-dir", str(tmp_path)]) == 2
-    assert "reell eksport" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "survey_2023.csv" in err and "ikke har skrevet" in err and len(err.strip().splitlines()) == 1
     assert (tmp_path / "survey_2023.csv").read_text(encoding="utf-8") == "RespondentID\n1\n"
 
 

@@ -197,7 +197,7 @@ def test_load_raw_survey_runs_the_input_step(tmp_path, cb, survey):
     write_csv(pd.concat([survey, dup], ignore_index=True), tmp_path / "survey_2023.csv")
     df, path = io.load_raw_survey(tmp_path, 2023, codebook=cb, mapping={})
     assert path.name == "survey_2023.csv" and len(df) == 6
-    with pytest.raises(DataError, match="RespondentID 'R0001'"):
+    with pytest.raises(DataError, match="samme RespondentID og ulike svar"):
         io.load_raw_survey(tmp_path, 2023, codebook=cb, mapping={}, strict=True)
 
 

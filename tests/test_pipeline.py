@@ -24,7 +24,7 @@ from tillit.config import ConfigError
 
 SHARED = (
     'data_dir = "data/processed"\nraw_dir = "data/raw"\noutput_dir = "outputs"\n'
-    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\n'
+    'min_cell = 5\nstrict_disclosure = False\ntargets = "error"\nstrict_duplicates = False\n'
 )
 
 PREP_CODE = """

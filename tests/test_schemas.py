@@ -87,7 +87,8 @@ def test_error_caps_issue_list(cb):
 
 def test_dataerror_message_parts():
     err = DataError("a.csv", [Issue("ukjent rolle", 7, "Rolle", "Sjef", "en kjent rolle")])
-    assert str(err) == "a.csv: rad 7, kolonne 'Rolle': ukjent rolle – verdi 'Sjef'; forventet en kjent rolle"
+    assert str(err) == "a.csv: rad 7, kolonne 'Rolle': ukjent rolle; forventet en kjent rolle"
+    assert err.detail == "a.csv: rad 7, kolonne 'Rolle': ukjent rolle – verdi 'Sjef'; forventet en kjent rolle"
     assert (err.file, err.row, err.column, err.value, err.expected) == ("a.csv", 7, "Rolle", "Sjef", "en kjent rolle")
     assert isinstance(err, ValueError)
 
@@ -146,8 +147,11 @@ def test_check_duplicates_reports_every_conflict(cb):
     err = exc.value
     assert err.n_issues == 2
     msg = str(err)
-    assert "RespondentID 'R0001'" in msg and "rad 2 og rad 6" in msg and "'Rolle'" in msg
-    assert "RespondentID 'R0003'" in msg and "rad 4 og rad 7" in msg and "'Involvert i målsetting'" in msg
+    assert "rad 2 og rad 6" in msg and "'Rolle'" in msg
+    assert "rad 4 og rad 7" in msg and "'Involvert i målsetting'" in msg
+    # The ids and the answers go to the terminal only.
+    assert "R0001" not in msg and "R0003" not in msg
+    assert "RespondentID 'R0001'" in err.detail and "RespondentID 'R0003'" in err.detail
 
 
 def test_check_duplicates_ignores_case_timestamp_free_text_and_test_responses(cb):

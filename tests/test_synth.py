@@ -10,7 +10,10 @@ import pytest
 
 from tillit.stats import ledger
 from tillit.data import synth
+from tillit.data.synth.calibrate import _Item
+from tillit.data.synth.export import _simulate
 from tillit.data.codebook import load_codebook
+from tillit.data.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def test_no_temp_files_left_and_stale_formats_removed(tmp_path):
 
 def test_refuses_to_overwrite_a_real_export(tmp_path):
     (tmp_path / "survey_2023.csv").write_text("RespondentID\n1\n", encoding="utf-8")
-    with pytest.raises(FileExistsError, match="ekte eksport"):
+    with pytest.raises(DataError, match="ikke har skrevet"):
         synth.write_raw(tmp_path, seed=1)
     assert (tmp_path / "survey_2023.csv").read_text(encoding="utf-8") == "RespondentID\n1\n"
 
@@ -106,7 +109,7 @@ def test_calibration_hits_a_count_by_moving_the_fewest():
     y = rng.logistic(size=1000)
     cuts = np.array([-2.0, -0.7, 0.7, 2.0])
     codes = (np.searchsorted(cuts, y) + 1).astype(np.int8)
-    item = synth._Item("x", 5, codes.copy(), y.copy(), cuts, codes.copy())
+    item = _Item("x", 5, codes.copy(), y.copy(), cuts, codes.copy())
     cell = np.ones(1000, dtype=bool)
     before = int(np.isin(codes, [4, 5]).sum())
     moved = synth.calibrate_share(item, cell, cell, [4, 5], value=40.0, decimals=1)
@@ -119,7 +122,7 @@ def test_calibration_hits_a_count_by_moving_the_fewest():
 
 
 def test_calibration_moves_few_respondents(default_clean, model):
-    twin, _, _ = synth._simulate(None, 3660)
+    twin, _, _ = _simulate(None, 3660)
     for key, moved in twin.calibration_moves.items():
         assert moved <= 0.06 * 3660, (key, moved)
     outcome_moves = sum(v for k, v in twin.calibration_moves.items() if k.split(":")[0] in model["outcomes"])
@@ -130,7 +133,7 @@ def test_infeasible_band_is_reported():
     y = np.linspace(-3, 3, 10)
     cuts = np.array([-2.0, -0.7, 0.7, 2.0])
     codes = np.full(10, 9, dtype=np.int8)  # everybody "Vet ikke": nothing can move
-    item = synth._Item("x", 5, codes, y, cuts, codes.copy())
+    item = _Item("x", 5, codes, y, cuts, codes.copy())
     cell = np.ones(10, dtype=bool)
     with pytest.raises(synth.CalibrationError, match="x"):
         synth.calibrate_share(item, cell, cell, [4, 5], band=(50.0, 60.0))
@@ -248,3 +251,197 @@ def test_report_precision_examples():
     assert np.flatnonzero(synth.feasible_counts(3660, value=75.93, decimals=2)).tolist() == [2779]
     assert np.flatnonzero(synth.feasible_counts(58, value=18, decimals=0)).tolist() == []
     assert np.flatnonzero(synth.feasible_counts(72, value=18, decimals=0)).tolist() == [13]
+
+
+# --- the twin never overwrites a real file (issue 11) ------------------------------------------
+from tillit.data import source  # noqa: E402
+
+SMALL = 366
+
+
+@pytest.fixture(scope="module")
+def twin_dir(tmp_path_factory):
+    """A small twin, written once; tests copy it."""
+    path = tmp_path_factory.mktemp("twin") / "raw"
+    synth.write_raw(path, seed=2, n_respondents=SMALL)
+    return path
+
+
+def _copy(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_marker_records_every_file_and_its_sha256(twin_dir):
+    marker = json.loads((twin_dir / synth.MARKER).read_text(encoding="utf-8"))
+    on_disk = {p.name for p in twin_dir.iterdir() if p.is_file()} - {synth.MARKER}
+    assert set(marker["files"]) == on_disk
+    for name, digest in marker["files"].items():
+        assert source.sha256(twin_dir / name) == digest
+    assert "previous" not in marker
+    assert source.raw_state(twin_dir).kind == "synthetic"
+
+
+def test_the_twin_rewrites_its_own_files(tmp_path, twin_dir):
+    raw = _copy(twin_dir, tmp_path / "raw")
+    synth.write_raw(raw, seed=3, n_respondents=SMALL)
+    assert json.loads((raw / synth.MARKER).read_text(encoding="utf-8"))["seed"] == 3
+    assert source.raw_state(raw).kind == "synthetic"
+
+
+@pytest.mark.parametrize("name", ["Survey_2023.xlsx", "survey_2023.CSV", "notater.txt", "kommuner.CSV"])
+def test_refuses_next_to_any_file_it_did_not_write(tmp_path, name):
+    """A misnamed export used to be missed and the twin written over the real registers."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / name).write_bytes(b"ekte data")
+    (raw / "md_brev_2022.csv").write_bytes(b"ekte koding")
+    before = _snapshot(raw)
+    with pytest.raises(DataError) as exc:
+        synth.write_raw(raw, seed=1, n_respondents=SMALL)
+    msg = str(exc.value)
+    assert "\n" not in msg and name in msg and "ikke har skrevet" in msg
+    assert _snapshot(raw) == before and not [p for p in raw.iterdir() if p.name.startswith(".")]
+
+
+def test_an_edited_twin_file_counts_as_real(tmp_path, twin_dir):
+    raw = _copy(twin_dir, tmp_path / "raw")
+    with (raw / "kommuner.csv").open("a", encoding="utf-8") as fh:
+        fh.write("9999,Ja,Ja\n")
+    state = source.raw_state(raw)
+    assert state.kind == "mixed" and state.real_files == ("kommuner.csv",)
+    before = _snapshot(raw)
+    with pytest.raises(DataError, match="kommuner.csv"):
+        synth.write_raw(raw, seed=1, n_respondents=SMALL)
+    assert _snapshot(raw) == before
+
+
+def test_leftover_marker_beside_a_real_export(tmp_path, twin_dir):
+    """The twin's files were removed and the real export dropped in under the twin's name:
+    the marker no longer vouches for anything, the data are real, and synth refuses."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / synth.MARKER).write_bytes((twin_dir / synth.MARKER).read_bytes())
+    (raw / "survey_2023.csv").write_text("RespondentID\nekte\n", encoding="utf-8")
+    state = source.raw_state(raw)
+    assert state.kind == "real" and state.leftover_marker and state.data_kind == "real"
+    before = _snapshot(raw)
+    with pytest.raises(DataError, match="survey_2023.csv"):
+        synth.write_raw(raw, seed=1, n_respondents=SMALL)
+    assert _snapshot(raw) == before
+
+
+@pytest.mark.parametrize("content,problem", [
+    (b"", "markørfilen er tom"),
+    (b"{not json", "ikke gyldig JSON"),
+    (b'{"kind": "synthetic"}', "mangler listen 'files'"),
+    (b'{"generator": "tillit.data.synth", "seed": 1}', "eldre versjon"),
+])
+def test_unreadable_marker_is_one_line(tmp_path, content, problem):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / synth.MARKER).write_bytes(content)
+    (raw / "survey_2023.csv").write_text("RespondentID\n1\n", encoding="utf-8")
+    for call in (lambda: source.raw_state(raw), lambda: synth.write_raw(raw, seed=1, n_respondents=SMALL)):
+        with pytest.raises(DataError) as exc:
+            call()
+        msg = str(exc.value)
+        assert "\n" not in msg and synth.MARKER in msg and problem in msg and "slett" in msg
+    assert (raw / "survey_2023.csv").read_text(encoding="utf-8") == "RespondentID\n1\n"
+
+
+def test_an_interrupted_rewrite_leaves_no_file_looking_real(tmp_path, twin_dir, monkeypatch):
+    """Killed between moving files in: the marker still vouches for old and new versions."""
+    from tillit.data.synth import export
+
+    raw = _copy(twin_dir, tmp_path / "raw")
+    real_replace = export.os.replace
+    calls = {"n": 0}
+
+    def dying_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 4:   # the marker (tmp → marker) and two files are in place
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", dying_replace)
+    with pytest.raises(OSError):
+        synth.write_raw(raw, seed=9, n_respondents=SMALL)
+    monkeypatch.undo()
+    state = source.raw_state(raw)
+    assert state.kind == "synthetic" and not state.real_files
+    assert not [p for p in raw.iterdir() if p.name.startswith(".")]
+    synth.write_raw(raw, seed=9, n_respondents=SMALL)   # and it can finish
+    assert "previous" not in json.loads((raw / synth.MARKER).read_text(encoding="utf-8"))
+
+
+def test_legacy_marker_is_adopted_only_for_identical_files(tmp_path, twin_dir):
+    raw = _copy(twin_dir, tmp_path / "raw")
+    marker = json.loads((raw / synth.MARKER).read_text(encoding="utf-8"))
+    legacy = {k: v for k, v in marker.items() if k != "files"}
+    (raw / synth.MARKER).write_text(json.dumps(legacy), encoding="utf-8")
+    (raw / "tilskudd.csv").write_text("TiltakID,År\nekte,2022\n", encoding="utf-8")   # a real file
+    with pytest.raises(source.LegacyMarkerError):
+        source.raw_state(raw)
+    assert synth.adopt_legacy(raw)
+    state = source.raw_state(raw)
+    assert state.kind == "mixed" and state.real_files == ("tilskudd.csv",)
+    assert len(state.twin_files) == len(marker["files"]) - 1
+
+
+def test_ensure_raw_generates_only_into_an_empty_folder(tmp_path, twin_dir):
+    state, generated = synth.ensure_raw(tmp_path / "new")
+    assert generated and state.kind == "synthetic"
+    raw = _copy(twin_dir, tmp_path / "raw")
+    (raw / "survey_2017.csv").unlink()                  # an incomplete twin is completed
+    state, generated = synth.ensure_raw(raw)
+    assert generated and (raw / "survey_2017.csv").is_file()
+    (raw / "Survey_2023.xlsx").write_bytes(b"ekte")      # a real export beside the twin
+    with pytest.raises(DataError, match="blander"):
+        synth.ensure_raw(raw)
+    assert (raw / "Survey_2023.xlsx").read_bytes() == b"ekte"
+
+
+def test_remove_twin_leaves_real_files(tmp_path, twin_dir):
+    raw = _copy(twin_dir, tmp_path / "raw")
+    (raw / "Survey_2023.xlsx").write_bytes(b"ekte")
+    source.remove_twin(raw)
+    assert sorted(p.name for p in raw.iterdir()) == ["Survey_2023.xlsx"]
+
+
+def test_sav_declares_dont_know_user_missing(tmp_path):
+    import pyreadstat
+
+    synth.write_raw(tmp_path, seed=1, n_respondents=SMALL, formats=("sav",))
+    _, meta = pyreadstat.read_sav(str(tmp_path / "survey_2023.sav"), metadataonly=True, user_missing=True)
+    cb = load_codebook()
+    name = next(iter(cb.items))
+    assert meta.missing_ranges[name] == [{"lo": 9.0, "hi": 9.0}]
+
+
+def test_cli_empty_marker_is_one_line_exit_2(tmp_path, capsys):
+    from tillit.build import cli
+
+    (tmp_path / synth.MARKER).write_bytes(b"")
+    assert cli.main(["synth", "--raw-dir", str(tmp_path), "--n", str(SMALL)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "markørfilen er tom" in err and "Traceback" not in err
+
+
+def test_cli_ensure_raw_notes_a_leftover_marker(tmp_path, twin_dir):
+    from tillit.build import cli
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / synth.MARKER).write_bytes((twin_dir / synth.MARKER).read_bytes())
+    (raw / "survey_2023.xlsx").write_bytes(b"ekte")
+    lines = []
+    assert cli.ensure_raw(raw, progress=lines.append) == "real"
+    assert any("reell eksport" in line for line in lines) and any(synth.MARKER in line for line in lines)
+    assert sorted(p.name for p in raw.iterdir()) == [synth.MARKER, "survey_2023.xlsx"]

@@ -10,34 +10,32 @@ import yaml
 
 from tillit.config import ConfigError, load_run_params, repo_root
 
-SURVEY_STEMS = ("survey_2023.csv", "survey_2023.xlsx", "survey_2023.sav")
-SYNTH_MARKER = "SYNTETISK.json"
-
-
 def step_line(name: str, seconds: float, status: str) -> str:
     return f"  {name:<28} {seconds:7.1f} s  {status}"
 
 
 def raw_state(raw_dir: Path) -> str:
-    """'real', 'synthetic' or 'empty': what data/raw/ holds."""
-    has_survey = any((raw_dir / stem).is_file() for stem in SURVEY_STEMS)
-    if not has_survey:
-        return "empty"
-    return "synthetic" if (raw_dir / SYNTH_MARKER).is_file() else "real"
+    """'empty', 'synthetic', 'real' or 'mixed': what data/raw/ holds (tillit.data.source decides,
+    by the hashes in the twin's marker)."""
+    from tillit.data import source
+
+    return source.raw_state(raw_dir).kind
 
 
 def ensure_raw(raw_dir: Path, progress=print) -> str:
-    """Generate the synthetic twin when data/raw/ holds no export; never touch a real one."""
-    state = raw_state(raw_dir)
-    if state == "empty":
-        from tillit.data import synth
+    """Generate the synthetic twin when data/raw/ holds no export (tillit.data.synth.ensure_raw
+    decides; it never writes next to a real file). Returns 'synthetic' or 'real'."""
+    from tillit.data import synth
 
-        t0 = time.perf_counter()
-        synth.write_raw(raw_dir, synth.default_seed())
+    t0 = time.perf_counter()
+    state, generated = synth.ensure_raw(raw_dir)
+    if generated:
         progress(step_line("synth (syntetisk tvilling)", time.perf_counter() - t0, "ok"))
         return "synthetic"
-    progress(f"  kildedata: {'reell eksport' if state == 'real' else 'syntetisk tvilling'} i {raw_dir}")
-    return state
+    progress(f"  kildedata: {'reell eksport' if state.kind == 'real' else 'syntetisk tvilling'} i {raw_dir}")
+    if state.leftover_marker:
+        progress(f"  merk: {synth.MARKER} ligger igjen ved siden av ekte data og brukes ikke")
+    return state.data_kind
 
 
 def _parse_value(text: str):
@@ -109,12 +107,10 @@ def cmd_synth(args) -> int:
 
     root = repo_root()
     raw_dir = Path(args.raw_dir) if args.raw_dir else load_run_params().path("raw_dir", root)
-    if raw_state(raw_dir) == "real" and not args.force:
-        raise ConfigError(f"{raw_dir} inneholder en reell eksport; bruk en annen --raw-dir (eller --force)")
     t0 = time.perf_counter()
     seed = synth.default_seed() if args.seed is None else args.seed
-    paths = synth.write_raw(raw_dir, seed, n_respondents=args.n, formats=tuple(args.formats.split(",")),
-                            force=args.force)
+    # write_raw refuses (one line) a folder holding any file the twin did not write.
+    paths = synth.write_raw(raw_dir, seed, n_respondents=args.n, formats=tuple(args.formats.split(",")))
     print(step_line("synth", time.perf_counter() - t0, "ok"))
     for p in paths:
         print(f"    {p}")
@@ -169,7 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=3660, help="antall respondenter etter rensing")
     p.add_argument("--formats", default="csv", help="csv,xlsx,sav")
     p.add_argument("--raw-dir", default=None)
-    p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("batch", help="kjør notatbøker over et parameternett på Dask")

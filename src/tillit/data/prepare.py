@@ -10,8 +10,8 @@ Exclusion rules for the 2023 survey, applied in this order (docs/synthetic.md):
    completed another submission.
 3. Duplicate submissions: per ``RespondentID`` the LAST complete submission (by ``Innsendt``,
    then by row in the file) is kept, whether the earlier ones are identical (step 3) or
-   conflicting (step 4). The flow counts the two kinds apart; ``schemas.check_duplicates``
-   refuses conflicting duplicates instead when a strict run wants that.
+   conflicting (step 4). The flow counts the two kinds apart; with the parameter
+   ``strict_duplicates: true``, ``schemas.check_duplicates`` refuses conflicting duplicates instead.
 5. Unit types spelled in other ways are recoded to the codebook key via its aliases (not an
    exclusion; the flow counts the rows recoded). 6. The same for roles.
 7. Answers to questions not asked of the respondent's role (or unit type) are set to NA
@@ -22,7 +22,6 @@ the end, so a failure leaves the previous processed data intact.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -33,12 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tillit.config import RunParams
 from tillit.data import readers as tio
-from tillit.data import schemas
+from tillit.data import schemas, source
 from tillit.data.codebook import Codebook, load_codebook, norm_key
 from tillit.data.schemas import DataError
+from tillit.data.source import MARKER, sha256  # noqa: F401 (re-exported)
 
-MARKER = "SYNTETISK.json"
 FLOW_FILE = "exclusion_flow.parquet"
 SOURCE_FILE = "data_source.json"
 
@@ -72,7 +72,7 @@ def _codes(series: pd.Series, table: dict[str, int], path: Path, df: pd.DataFram
     if bad.any():
         idx = bad[bad].index[0]
         raise DataError(path, "ukjent svaralternativ", row=_file_row(df, idx), column=column,
-                        value=series.loc[idx], expected=expected, n_issues=int(bad.sum()))
+                        value=series.loc[idx], expected=expected, n_issues=int(bad.sum()), frame=df)
     return pd.array(codes.astype("float64").to_numpy(), dtype="Int8") if len(codes) else pd.array([], dtype="Int8")
 
 
@@ -83,16 +83,8 @@ def _lookup(series: pd.Series, table: dict[str, str], path: Path, df: pd.DataFra
     if bad.any():
         idx = bad[bad].index[0]
         raise DataError(path, "ukjent verdi", row=_file_row(df, idx), column=column,
-                        value=series.loc[idx], expected=expected, n_issues=int(bad.sum()))
+                        value=series.loc[idx], expected=expected, n_issues=int(bad.sum()), frame=df)
     return keys
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --- Survey -------------------------------------------------------------------------------------
@@ -234,8 +226,9 @@ def md_brev_frame(df: pd.DataFrame, path: Path, cb: Codebook) -> pd.DataFrame:
         senders.update({norm_key(a): key for a in aliases})
     missing = [c["raw"] for c in cols.values() if c["raw"] not in df.columns]
     if missing:
-        raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=1, column=missing[0],
-                        expected="overskriftene " + ", ".join(c["raw"] for c in cols.values()))
+        raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=df.attrs.get("header_row", 1),
+                        column=missing[0], expected="overskriftene " + ", ".join(c["raw"] for c in cols.values()),
+                        frame=df)
     out = pd.DataFrame(index=df.index)
     out["goal_id"] = df[cols["goal_id"]["raw"]].astype("object")
     out["sender"] = pd.Categorical(_lookup(df[cols["sender"]["raw"]], senders, path, df, cols["sender"]["raw"],
@@ -260,8 +253,8 @@ def register_frame(name: str, df: pd.DataFrame, path: Path | str, cb: Codebook |
     headers = [c["raw"] for c in spec.values()]
     missing = [h for h in headers if h not in df.columns]
     if missing:
-        raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=1, column=missing[0],
-                        expected="overskriftene " + ", ".join(headers))
+        raise DataError(path, f"kolonnen '{missing[0]}' mangler", row=df.attrs.get("header_row", 1),
+                        column=missing[0], expected="overskriftene " + ", ".join(headers), frame=df)
     out = pd.DataFrame(index=df.index)
     for col, c in spec.items():
         raw, kind = c["raw"], c["type"]
@@ -269,13 +262,7 @@ def register_frame(name: str, df: pd.DataFrame, path: Path | str, cb: Codebook |
         if kind == "bool":
             out[col] = _lookup(s, {"ja": True, "nei": False}, Path(path), df, raw, "Ja eller Nei").astype(bool)
         elif kind == "int":
-            num = pd.to_numeric(s, errors="coerce")
-            bad = s.notna() & num.isna()
-            if bad.any():
-                idx = bad[bad].index[0]
-                raise DataError(path, "ikke et heltall", row=_file_row(df, idx), column=raw,
-                                value=s.loc[idx], expected="et heltall")
-            out[col] = pd.array(num, dtype="Int64")
+            out[col] = _integers(s, Path(path), df, raw)
         elif kind == "category":
             values = c["values"]
             out[col] = _lookup(s, {norm_key(label): key for key, label in values.items()}, Path(path), df, raw,
@@ -283,6 +270,22 @@ def register_frame(name: str, df: pd.DataFrame, path: Path | str, cb: Codebook |
         else:
             out[col] = s.astype("object")
     return out.reset_index(drop=True)
+
+
+def _integers(s: pd.Series, path: Path, df: pd.DataFrame, column: str) -> pd.Series:
+    """A register column of whole numbers; '41,5' (read as 41.5), text or '1e3' is one clear error."""
+    num = pd.to_numeric(s, errors="coerce")
+    whole = num.notna() & (num == num.round()) & s.astype("object").map(
+        lambda v: pd.isna(v) or str(v).strip().lstrip("+-").replace(".", "", 1).isdigit()).astype(bool)
+    bad = s.notna() & ~whole
+    if bad.any():
+        idx = bad[bad].index[0]
+        decimal = pd.notna(num.loc[idx])
+        raise DataError(path, "ikke et heltall" + (" (tallet har desimaler)" if decimal else ""),
+                        row=_file_row(df, idx), column=column, value=s.loc[idx], n_issues=int(bad.sum()),
+                        expected="et helt tall uten desimaler eller tekst", frame=df,
+                        hint="rett verdien i kildefilen (registerets heltallskolonner står i params/codebook.yml)")
+    return pd.array(num.round(), dtype="Int64")
 
 
 # --- Writing ----------------------------------------------------------------------------------
@@ -302,49 +305,72 @@ def _swap_in(tmp: Path, target: Path) -> None:
 
 
 def prepare(raw_dir: Path | str, processed_dir: Path | str, codebook: Codebook | None = None,
-            mapping_path: Path | str | None = None) -> PrepareResult:
+            mapping_path: Path | str | None = None, *, params: RunParams | None = None) -> PrepareResult:
     """Read, validate, clean and write every table from ``raw_dir`` into ``processed_dir``.
 
     Writes ``survey_2023.parquet`` (and ``survey_2017``, ``md_brev_2022``, ``registers/*`` when
     their raw files exist), ``exclusion_flow.parquet`` (step, rule, removed, remaining,
     changed) and ``data_source.json`` (kind synthetic/real, seed, sha256 per raw file). All or
     nothing: built in a temporary folder and swapped in.
+
+    The kind comes from :func:`tillit.data.source.raw_state`: synthetic only when every file is
+    one the twin's marker vouches for; a leftover marker beside a real export is ignored; the
+    twin's files beside a real export are refused. ``params`` (the notebook's
+    :class:`~tillit.config.RunParams`; defaults when None): ``strict_duplicates`` refuses
+    conflicting duplicate submissions (:func:`tillit.data.schemas.check_duplicates`) instead of
+    keeping the last; ``min_cell`` is held to the floor for the kind
+    (:func:`tillit.data.source.check_min_cell`).
     """
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
+    params = params or RunParams()
+    state = source.raw_state(raw_dir)
+    kind = state.data_kind  # raises for a mixed folder
+    source.check_min_cell(params.effective_min_cell, kind)
     cb = codebook or load_codebook()
-    mapping = tio.load_mapping(mapping_path, cb)
-    frames: dict[str, pd.DataFrame] = {}
-
-    path = tio.find_export(raw_dir, "survey_2023")
-    raw = tio.read_export(path, mapping, cb)
-    schemas.validate_raw_survey(raw, path, cb, 2023)
-    survey, flow = clean_survey(raw, path, cb)
-    frames["survey_2023"] = schemas.validate_processed_survey(survey, cb, 2023)
-
-    if any((raw_dir / f"survey_2017{s}").is_file() for s in tio.SUPPORTED_SUFFIXES):
-        p17 = tio.find_export(raw_dir, "survey_2017")
-        raw17 = tio.read_export(p17, mapping, cb)
-        schemas.validate_raw_survey(raw17, p17, cb, 2017)
-        frames["survey_2017"] = schemas.validate_processed_survey(survey_2017_frame(raw17, p17, cb), cb, 2017)
-    if any((raw_dir / f"md_brev_2022{s}").is_file() for s in tio.SUPPORTED_SUFFIXES):
-        pmd = tio.find_export(raw_dir, "md_brev_2022")
-        frames["md_brev_2022"] = md_brev_frame(tio.read_export(pmd, mapping, cb), pmd, cb)
-    for name, spec in cb.registers.items():
-        preg = raw_dir / spec["file"]
-        if preg.is_file():
-            frames[f"registers/{name}"] = register_frame(name, tio.read_export(preg, {}, cb), preg, cb)
-
-    marker = raw_dir / MARKER
-    meta = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
-    files = {p.name: sha256(p) for p in sorted(raw_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
-    source = {
-        "kind": "synthetic" if marker.is_file() else "real",
+    frames, flow = _read_all(raw_dir, cb, tio.load_mapping(mapping_path, cb), params.strict_duplicates)
+    meta = state.marker if kind == "synthetic" else {}
+    info = {
+        "kind": kind,
         "seed": meta.get("seed"),
         "generator_version": meta.get("generator_version"),
         "n_respondents": int(len(frames["survey_2023"])),
-        "files": files,
+        "files": {p.name: sha256(p) for p in sorted(raw_dir.iterdir())
+                  if p.is_file() and not p.name.startswith(".")},
     }
+    if state.leftover_marker:
+        info["note"] = f"{MARKER} ligger igjen ved siden av en ekte eksport og er ikke brukt"
+    written = _write(processed_dir, frames, flow, info)
+    return PrepareResult(processed_dir, int(len(frames["survey_2023"])), flow, info, written)
 
+
+def _read_all(raw_dir: Path, cb: Codebook, mapping: dict,
+              strict_duplicates: bool) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every table of ``raw_dir``, validated and cleaned (nothing written), and the exclusion flow."""
+    frames: dict[str, pd.DataFrame] = {}
+    path = tio.find_export(raw_dir, "survey_2023")
+    raw = tio.read_export(path, mapping, cb)
+    schemas.validate_raw_survey(raw, path, cb, 2023)
+    if strict_duplicates:
+        schemas.check_duplicates(raw, path, cb)
+    survey, flow = clean_survey(raw, path, cb)
+    frames["survey_2023"] = schemas.validate_processed_survey(survey, cb, 2023)
+    p17 = tio.find_optional(raw_dir, "survey_2017")
+    if p17 is not None:
+        raw17 = tio.read_export(p17, mapping, cb)
+        schemas.validate_raw_survey(raw17, p17, cb, 2017)
+        frames["survey_2017"] = schemas.validate_processed_survey(survey_2017_frame(raw17, p17, cb), cb, 2017)
+    pmd = tio.find_optional(raw_dir, "md_brev_2022")
+    if pmd is not None:
+        frames["md_brev_2022"] = md_brev_frame(tio.read_export(pmd, mapping, cb), pmd, cb)
+    for name, spec in cb.registers.items():
+        preg = tio.find_optional(raw_dir, Path(spec["file"]).stem)
+        if preg is not None:
+            frames[f"registers/{name}"] = register_frame(name, tio.read_export(preg, {}, cb), preg, cb)
+    return frames, flow
+
+
+def _write(processed_dir: Path, frames: dict[str, pd.DataFrame], flow: pd.DataFrame, info: dict) -> dict[str, Path]:
+    """All tables into a temporary folder beside ``processed_dir``, then swapped in."""
     processed_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{processed_dir.name}.tmp-", dir=processed_dir.parent))
     # mkdtemp makes the folder private (0700); processed data get an ordinary folder mode.
@@ -358,11 +384,11 @@ def prepare(raw_dir: Path | str, processed_dir: Path | str, codebook: Codebook |
             written[name] = processed_dir / f"{name}.parquet"
         flow.to_parquet(tmp / FLOW_FILE, index=False)
         written["exclusion_flow"] = processed_dir / FLOW_FILE
-        (tmp / SOURCE_FILE).write_text(json.dumps(source, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        (tmp / SOURCE_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
         written["data_source"] = processed_dir / SOURCE_FILE
         _swap_in(tmp, processed_dir)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return PrepareResult(processed_dir, int(len(frames["survey_2023"])), flow, source, written)
+    return written

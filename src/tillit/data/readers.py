@@ -3,8 +3,9 @@
 :func:`read_export` returns every column as text (answer labels), with the file's row numbers
 as index (named ``rad``; header = row 1) so later checks can point at the row in the file.
 Headers and labels that differ from the codebook are renamed by ``params/mapping.yml``.
-Anything that cannot be read raises :class:`tillit.data.schemas.DataError` with file, row,
-column, value and what was expected.
+Anything that cannot be read raises :class:`tillit.data.errors.DataError` with file (and
+sheet), row, column and what was expected; the value only in ``err.detail``. XLSX and SAV
+have their own modules (:mod:`tillit.data.excel`, :mod:`tillit.data.spss`).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tillit.data.codebook import Codebook, load_codebook, norm_key
 from tillit.config import ConfigError, read_yaml, repo_root
-from tillit.data.schemas import ROW_INDEX, DataError, Issue
+from tillit.data.schemas import ROW_INDEX, DataError
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".sav")
 ALL_COLUMNS = "*"            # key under `labels` in mapping.yml that applies to every column
@@ -28,24 +29,43 @@ _DELIMITERS = (",", ";", "\t")
 # Mojibake left when UTF-8 text was once decoded as cp1252 and saved again ("Ã¸" for "ø").
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
 _DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d{1,3}(?:[ \u00a0]\d{3})+|\d+)(?:,\d+)?$")
-_MAX_TITLE_ROWS = 30         # how far down an XLSX sheet the header row is searched for
 
 
 # --- Locating the export ----------------------------------------------------------------
+def _candidates(raw_dir: Path, stem: str) -> list[Path]:
+    """Files in ``raw_dir`` named ``stem`` with any suffix, ignoring case and the spelling of
+    separators (``Survey_2023.XLSX``, ``survey 2023.csv``)."""
+    if not raw_dir.is_dir():
+        return []
+    key = norm_key(stem)
+    return sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+                  and norm_key(p.stem) == key)
+
+
+def find_optional(raw_dir: Path | str, stem: str) -> Path | None:
+    """The one readable file named ``stem`` (see :func:`find_export`), or None if there is none."""
+    raw_dir = Path(raw_dir)
+    if not any(p.suffix.lower() in SUPPORTED_SUFFIXES for p in _candidates(raw_dir, stem)):
+        return None
+    return find_export(raw_dir, stem)
+
+
 def find_export(raw_dir: Path | str, stem: str) -> Path:
-    """The one file ``<stem>.csv``, ``.xlsx`` or ``.sav`` in ``raw_dir``.
+    """The one file ``<stem>.csv``, ``.xlsx`` or ``.sav`` in ``raw_dir``, matched without
+    regard to case (``Survey_2023.xlsx``, ``survey_2023.CSV``).
 
     Raises :class:`DataError` when none exists ("mangler") or when several do (which one is
     meant would be a guess).
     """
     raw_dir = Path(raw_dir)
-    found = [raw_dir / f"{stem}{suf}" for suf in SUPPORTED_SUFFIXES if (raw_dir / f"{stem}{suf}").is_file()]
+    candidates = _candidates(raw_dir, stem)
+    found = [p for p in candidates if p.suffix.lower() in SUPPORTED_SUFFIXES]
     if not found:
-        others = sorted(p.name for p in raw_dir.glob(f"{stem}.*")) if raw_dir.is_dir() else []
+        others = [p.name for p in candidates]
         extra = f" (fant {', '.join(others)}, men bare .csv, .xlsx og .sav kan leses)" if others else ""
         raise DataError(raw_dir / stem, f"kildefilen mangler{extra}", expected=(
             f"én av {', '.join(stem + s for s in SUPPORTED_SUFFIXES)} i {raw_dir}"),
-            hint="Legg eksporten i data/raw/, eller lag den syntetiske tvillingen med `tillit synth`.")
+            hint="legg eksporten i data/raw/, eller lag den syntetiske tvillingen med `tillit synth`")
     if len(found) > 1:
         raise DataError(raw_dir / stem, "flere kildefiler med samme navn: "
                         + ", ".join(p.name for p in found),
@@ -162,9 +182,13 @@ def read_export(path: Path | str, mapping: dict | None = None, codebook: Codeboo
     if suffix == ".csv":
         df = _read_csv(path, mapping)
     elif suffix == ".xlsx":
-        df = _read_xlsx(path, mapping, codebook)
+        from tillit.data.excel import read_xlsx
+
+        df = read_xlsx(path, mapping, codebook)
     elif suffix == ".sav":
-        df = _read_sav(path, mapping, codebook)
+        from tillit.data.spss import read_sav
+
+        df = read_sav(path, mapping, codebook)
     else:
         raise DataError(path, f"ukjent filtype '{path.suffix}'", expected=", ".join(SUPPORTED_SUFFIXES))
     df = _apply_label_renames(df, mapping)
@@ -225,6 +249,7 @@ def decode_text(raw: bytes, path: Path) -> tuple[str, str]:
     Text that decodes but carries mojibake ('Ã¸' for 'ø') is refused too: in a UTF-8 file it
     means the export was double-encoded; in a cp1252 file it means UTF-8 and cp1252 are mixed.
     """
+    _refuse_utf16(raw, path)
     try:
         text, encoding = raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as utf_err:
@@ -253,6 +278,21 @@ def decode_text(raw: bytes, path: Path) -> tuple[str, str]:
         raise DataError(path, problem, row=line_no, value=snippet,
                         expected="æ, ø og å som vanlige tegn – eksporter filen på nytt som UTF-8")
     return text, encoding
+
+
+def _refuse_utf16(raw: bytes, path: Path) -> None:
+    """UTF-16 (Excel's "Unicode text") or other text with NUL bytes: one line saying what to do.
+    Left alone it decodes as Windows-1252 garbage and surfaces as a quoting problem."""
+    head = raw[:4096]
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(head) >= 4 and head.count(b"\x00") >= len(head) // 4
+        and (head[1::2].count(b"\x00") > len(head) // 4 or head[0::2].count(b"\x00") > len(head) // 4))
+    if utf16:
+        raise DataError(path, "filen er lagret som UTF-16 (Excel: «Unicode-tekst»), ikke som UTF-8",
+                        hint="lagre den på nytt som «CSV UTF-8 (kommadelt)» og legg den i data/raw/")
+    if b"\x00" in head:
+        raise DataError(path, "filen inneholder NUL-byte og er ikke en tekstfil (CSV)",
+                        hint="eksporter dataene som CSV UTF-8, XLSX eller SPSS .sav")
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -316,125 +356,6 @@ def _decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
         if values.map(lambda v: bool(_DECIMAL_COMMA.match(v))).all():
             df[col] = df[col].str.replace(r"[ \u00a0]", "", regex=True).str.replace(",", ".", regex=False)
     return df
-
-
-# XLSX ------------------------------------------------------------------------------------
-def _read_xlsx(path: Path, mapping: dict, codebook: Codebook) -> pd.DataFrame:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a broken file
-        raise DataError(path, f"kan ikke åpne arbeidsboken ({type(exc).__name__}: {exc})",
-                        expected="en .xlsx-fil lagret av Excel eller undersøkelsesverktøyet") from None
-    known = {norm_key(h) for h in _known_headers(codebook)}
-    known |= {norm_key(h) for h in mapping.get("columns", {})}
-
-    def score(row: Any) -> int:
-        return sum(1 for v in row if isinstance(v, str) and norm_key(v) in known)
-
-    try:
-        # The sheet whose first rows hold the most codebook headers (the first sheet on a tie).
-        best_sheet, best_score = wb.worksheets[0], -1
-        for sheet in wb.worksheets:
-            top = max((score(r) for r in sheet.iter_rows(max_row=_MAX_TITLE_ROWS, values_only=True)), default=0)
-            if top > best_score:
-                best_sheet, best_score = sheet, top
-        ws = best_sheet
-        all_rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    numbered = [(i + 1, r) for i, r in enumerate(all_rows) if not all(_blank(v) for v in r)]
-    if not numbered:
-        raise DataError(path, "filen er tom (ingen celler med innhold)", row=1,
-                        expected="en overskriftsrad og minst én rad med data")
-    candidates = numbered[:_MAX_TITLE_ROWS]
-    best = max(candidates, key=lambda item: score(item[1]))
-    if score(best[1]) == 0:
-        best = candidates[0]  # no codebook header anywhere: the first row with content
-    header_row, header = best
-    body = [(n, r) for n, r in numbered if n > header_row]
-    width = len(header)
-    while width and _blank(header[width - 1]) and all(_blank(r[width - 1]) for _, r in body if width - 1 < len(r)):
-        width -= 1
-    header = header[:width]
-    df = _frame(path, header, [r[:width] for _, r in body], [n for n, _ in body], header_row, mapping)
-    df.attrs["sheet"] = ws.title
-    return df
-
-
-# SAV -------------------------------------------------------------------------------------
-def _read_sav(path: Path, mapping: dict, codebook: Codebook) -> pd.DataFrame:
-    import pyreadstat
-
-    try:
-        data, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
-    except Exception as exc:  # pyreadstat.ReadstatError and friends
-        raise DataError(path, f"kan ikke lese SPSS-filen ({type(exc).__name__}: {exc})",
-                        expected="en .sav-fil") from None
-    if data.shape[1] == 0:
-        raise DataError(path, "filen er tom (ingen variabler)", row=1, expected="variabler og besvarelser")
-    known = _known_headers(codebook) | set(mapping.get("columns", {}))
-    names_to_labels = meta.column_names_to_labels or {}
-    # SPSS variable names cannot hold spaces, so the codebook header usually sits in the label.
-    headers = []
-    for name in data.columns:
-        label = names_to_labels.get(name)
-        headers.append(label if name not in known and label and label.strip() in known else name)
-    renamed = _rename_columns([h.strip() for h in headers], mapping, path, 1)
-    by_raw = codebook.by_raw()
-    value_labels = meta.variable_value_labels or {}
-    columns: dict[str, list[Any]] = {}
-    for name, header in zip(data.columns, renamed):
-        labels = {_code(k): str(v) for k, v in value_labels.get(name, {}).items()}
-        table = _label_lookup(mapping, header)
-        labels = {k: table.get(norm_key(v), v) for k, v in labels.items()}
-        var = by_raw.get(header)
-        if labels and var is not None and var.scale:
-            _check_sav_labels(path, header, name, labels, codebook, var.scale)
-        columns[header] = [_sav_cell(v, labels) for v in data[name].tolist()]
-    if len(data) == 0:
-        raise DataError(path, "filen inneholder bare variabler, ingen besvarelser", row=1,
-                        expected="minst én besvarelse")
-    df = pd.DataFrame(columns, index=pd.Index(range(2, len(data) + 2), name=ROW_INDEX), dtype="str")
-    df.attrs["header_row"] = 1
-    return df
-
-
-def _code(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _sav_cell(value: Any, labels: dict) -> str | None:
-    if _blank(value):
-        return None
-    code = _code(value)
-    if code in labels:
-        return labels[code]
-    return _cell(value)
-
-
-def _check_sav_labels(path: Path, header: str, name: str, labels: dict, codebook: Codebook, scale_name: str) -> None:
-    scale = codebook.scales[scale_name]
-    expected = scale.code_to_label()
-    expected_text = ", ".join(f"{c} = '{lab}'" for c, lab in expected.items())
-    column = header if header == name else f"{header}' (SPSS-variabel '{name}"
-    issues = []
-    for code, label in sorted(labels.items(), key=lambda kv: str(kv[0])):
-        want = expected.get(code)
-        if want is None:
-            issues.append(Issue(f"verdietiketten for kode {code} ('{label}') finnes ikke i skalaen "
-                                f"{scale.name}", 1, column, f"{code} = '{label}'", expected_text))
-        elif norm_key(want) != norm_key(label):
-            issues.append(Issue(f"verdietiketten for kode {code} er '{label}', men kodeboken har "
-                                f"'{want}'", 1, column, f"{code} = '{label}'", expected_text))
-    if issues:
-        raise DataError(path, issues, n_issues=len(issues),
-                        hint="Kodene i .sav-filen betyr noe annet enn i kodeboken. Rett "
-                             "verdietikettene, eller oversett etikettene under labels i "
-                             "params/mapping.yml hvis bare ordlyden er ulik.")
 
 
 # --- The whole input step ---------------------------------------------------------------

@@ -8,14 +8,14 @@ Two levels:
 * :func:`validate_processed_survey` checks the prepared frame (nullable ``Int8`` codes,
   categoricals with the codebook's keys, unique ``respondent_id``).
 
-Every failure is a :class:`DataError` whose message names the file, the row (1-based as in the
-file, header = row 1), the column, the offending value and what was expected. No label is
-typed in this module: all of them come from the codebook.
+Every failure is a :class:`DataError` whose message names the file (and sheet), the row (1-based
+as in the file, header = row 1), the column and what was expected; the offending value is in
+``err.detail`` only (see :mod:`tillit.data.errors`). No label is typed in this module: all of
+them come from the codebook.
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,102 +24,10 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from tillit.data.codebook import Codebook, norm_key
-
-#: Name of the index :func:`tillit.data.readers.read_export` gives its frames: the row number in the file.
-ROW_INDEX = "rad"
-#: How many individual problems a :class:`DataError` spells out (the rest are counted).
-MAX_ISSUES = 5
-_MISSING = object()
-
-
-# --- Error type -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Issue:
-    """One problem in one cell (or column, or file)."""
-
-    problem: str
-    row: int | None = None
-    column: str | None = None
-    value: Any = _MISSING
-    expected: str | None = None
-    row_name: str = "rad"    # "indeks" for frames that are not read from a file
-
-    def describe(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"{self.row_name} {self.row}")
-        if self.column is not None:
-            where.append(f"kolonne '{self.column}'")
-        text = ", ".join(where)
-        text = f"{text}: {self.problem}" if text else self.problem
-        if self.value is not _MISSING:
-            text += f" – verdi {_show(self.value)}"
-        if self.expected:
-            text += f"; forventet {self.expected}"
-        return text
-
-
-def _show(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "(tom)"
-    return repr(str(value)) if not isinstance(value, (int, float)) else str(value)
-
-
-class DataError(ValueError):
-    """Bad input data. ``str(err)`` names file, row, column, offending value and what was expected.
-
-    The first issue's fields are also attributes (``file``, ``row``, ``column``, ``value``,
-    ``expected``) so callers and tests need not parse the message; ``issues`` holds up to
-    :data:`MAX_ISSUES` issues and ``n_issues`` the total count.
-    """
-
-    def __init__(self, file: Path | str | None, issues: list[Issue] | Issue | str, *,
-                 n_issues: int | None = None, row: int | None = None, column: str | None = None,
-                 value: Any = _MISSING, expected: str | None = None, hint: str | None = None):
-        if isinstance(issues, str):
-            issues = [Issue(issues, row, column, value, expected)]
-        elif isinstance(issues, Issue):
-            issues = [issues]
-        self.file = str(file) if file is not None else None
-        self.issues = list(issues)[:MAX_ISSUES]
-        self.n_issues = n_issues if n_issues is not None else len(issues)
-        self.hint = hint
-        first = self.issues[0]
-        self.row, self.column, self.expected = first.row, first.column, first.expected
-        self.value = None if first.value is _MISSING else first.value
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        head = f"{self.file}: " if self.file else ""
-        if len(self.issues) == 1 and self.n_issues == 1:
-            text = head + self.issues[0].describe()
-        else:
-            shown = len(self.issues)
-            more = f" (viser de {shown} første)" if self.n_issues > shown else ""
-            text = f"{head}{self.n_issues} feil i dataene{more}:\n" + "\n".join(
-                f"  - {i.describe()}" for i in self.issues)
-        if self.hint:
-            text += f"\n{self.hint}"
-        return text
+from tillit.data.errors import MAX_ISSUES, ROW_INDEX, DataError, Issue, file_row, show  # noqa: F401 (ROW_INDEX re-exported)
 
 
 # --- Helpers ----------------------------------------------------------------------------
-def file_row(df: pd.DataFrame, index_value: Any) -> int | None:
-    """The 1-based row in the source file of the frame row with this index label.
-
-    Frames from :func:`tillit.data.readers.read_export` carry the file row as their index (named
-    :data:`ROW_INDEX`); for any other frame a default positional index is assumed (header on
-    row 1, so position 0 is row 2).
-    """
-    try:
-        number = int(index_value)
-    except (TypeError, ValueError):
-        return None
-    if df.index.name == ROW_INDEX:
-        return number
-    return number + int(df.attrs.get("header_row", 1)) + 1
-
-
 def _header_row(df: pd.DataFrame) -> int:
     return int(df.attrs.get("header_row", 1))
 
@@ -250,7 +158,7 @@ def _missing_columns(df: pd.DataFrame, path: Path | str, required: list[str]) ->
         hint = f"; nærmeste overskrift i filen er '{close}'" if close else ""
         issues.append(Issue(f"kolonnen '{col}' mangler{hint}", _header_row(df), col, expected=(
             f"overskriften '{col}' fra kodeboken (eller en omdøping i params/mapping.yml)")))
-    raise DataError(path, issues, n_issues=len(issues),
+    raise DataError(path, issues, n_issues=len(issues), frame=df,
                     hint="Rett overskriften i filen, eller legg til 'Overskrift i filen: "
                          "Overskrift i kodeboken' under columns i params/mapping.yml.")
 
@@ -267,7 +175,7 @@ def _schema_issues(df: pd.DataFrame, exc: SchemaErrors | SchemaError,
                    specs: dict[str, tuple[Callable, str, str]]) -> tuple[list[Issue], int]:
     cases = exc.failure_cases if isinstance(exc, SchemaErrors) else exc.failure_cases
     if cases is None or len(cases) == 0:
-        return [Issue(str(exc))], 1
+        return [Issue("dataene passer ikke skjemaet", detail=str(exc))], 1
     cases = cases.copy()
     order = {c: i for i, c in enumerate(df.columns)}
     cases["file_row"] = [file_row(df, i) if pd.notna(i) else None for i in cases["index"]]
@@ -295,21 +203,58 @@ def _schema_issues(df: pd.DataFrame, exc: SchemaErrors | SchemaError,
 def validate_raw_survey(df: pd.DataFrame, path: Path | str, codebook: Codebook, year: int) -> pd.DataFrame:
     """Check a raw export (as from :func:`tillit.data.readers.read_export`) against the codebook.
 
-    Raises :class:`DataError` naming the file, the first few offending rows/columns/values and
-    what was expected; returns ``df`` unchanged when it passes.
+    Raises :class:`DataError` naming the file, the first few offending rows/columns and what
+    was expected (the values are in ``err.detail``); returns ``df`` unchanged when it passes.
     """
     required, _ = raw_columns(codebook, year)
     _missing_columns(df, path, required)
+    _blank_columns(df, path, codebook, year)
     specs = _raw_column_specs(codebook, year)
     schema = raw_survey_schema(codebook, year)
     try:
         schema.validate(df, lazy=True)
     except (SchemaErrors, SchemaError) as exc:
         issues, total = _schema_issues(df, exc, specs)
-        raise DataError(path, issues, n_issues=total,
+        raise DataError(path, issues, n_issues=total, frame=df,
                         hint="Ukjente svaralternativer kan oversettes under labels i "
                              "params/mapping.yml.") from None
     return df
+
+
+def _blank_columns(df: pd.DataFrame, path: Path | str, codebook: Codebook, year: int) -> None:
+    """A required column with no value in any row means the export lost it (a filter, a
+    formula, a wrong export setting); reading on would count every respondent as not answering.
+
+    Admin columns must hold something in some row; a question must hold an answer (or "Vet
+    ikke") from someone it was asked of, when anyone in the file was asked it.
+    """
+    required, _ = raw_columns(codebook, year)
+    by_raw = codebook.by_raw()
+    roles = _keys(df, codebook.admin["role"].raw, codebook.role_aliases)
+    units = _keys(df, codebook.admin["unit_type"].raw, codebook.unit_alias_map())
+    issues = []
+    for col in required:
+        if col not in df.columns or df[col].notna().any():
+            continue
+        var = by_raw.get(col)
+        if var is not None and var.scale and roles is not None:
+            asked = roles.isin(var.asked_of)
+            if var.unit_types and units is not None:
+                asked &= units.isin(var.unit_types)
+            if not asked.any():
+                continue  # nobody in the file was asked this question: blank is right
+        issues.append(Issue("kolonnen er tom i alle rader", _header_row(df), col,
+                            expected="svar i kolonnen (sjekk filtre og eksportinnstillinger i "
+                                     "undersøkelsesverktøyet, eller formler uten lagrede verdier)"))
+    if issues:
+        raise DataError(path, issues, n_issues=len(issues), frame=df)
+
+
+def _keys(df: pd.DataFrame, column: str, aliases: dict[str, str]) -> pd.Series | None:
+    """A role or unit-type column as codebook keys (None where unknown or blank)."""
+    if column not in df.columns:
+        return None
+    return df[column].map(lambda v: None if pd.isna(v) else aliases.get(norm_key(v)))
 
 
 # --- Duplicates -------------------------------------------------------------------------
@@ -319,10 +264,10 @@ def check_duplicates(df: pd.DataFrame, path: Path | str, codebook: Codebook | No
     Only complete (``Status`` = "Fullført") submissions that are not test responses are
     compared, on the answer columns (role, unit type, unit number and every scale item; not the
     timestamp or free text), by meaning: aliases of one role or unit type and label casing
-    agree. Identical repeats pass: the
-    prepare step keeps the last complete submission by rule, and a strict run calls this
-    function to refuse the data instead when the repeats disagree. The message names the id,
-    the file rows of both submissions, the first differing column and both values.
+    agree. Identical repeats pass: the prepare step keeps the last complete submission by rule,
+    and with ``strict_duplicates: true`` it calls this function to refuse the data instead when
+    the repeats disagree. The message names the file rows of both submissions and the first
+    differing column; the id and both values are in ``err.detail`` only.
     """
     if codebook is None:
         from tillit.data.codebook import load_codebook
@@ -331,7 +276,7 @@ def check_duplicates(df: pd.DataFrame, path: Path | str, codebook: Codebook | No
     id_col = admin["respondent_id"].raw
     if id_col not in df.columns:
         raise DataError(path, f"kolonnen '{id_col}' mangler", row=_header_row(df), column=id_col,
-                        expected=f"overskriften '{id_col}' fra kodeboken")
+                        expected=f"overskriften '{id_col}' fra kodeboken", frame=df)
     keep = pd.Series(True, index=df.index)
     status = admin["status"]
     if status.raw in df.columns:
@@ -370,15 +315,15 @@ def check_duplicates(df: pd.DataFrame, path: Path | str, codebook: Codebook | No
             col = differs[0]
             r1, r2 = file_row(df, first), file_row(df, other)
             issues.append(Issue(
-                f"RespondentID '{rid}' har to fullførte besvarelser med ulike svar (rad {r1} og "
-                f"rad {r2}; {len(differs)} kolonne(r) ulike, første: '{col}': "
-                f"{_show(sub.at[first, col])} mot {_show(sub.at[other, col])})",
+                f"to fullførte besvarelser med samme RespondentID og ulike svar (rad {r1} og rad {r2}; "
+                f"{len(differs)} kolonne(r) ulike, første: '{col}')",
                 r2, col, sub.at[other, col],
-                f"samme svar som rad {r1}, eller bare én fullført besvarelse per RespondentID"))
+                f"samme svar som rad {r1}, eller bare én fullført besvarelse per RespondentID",
+                detail=f"RespondentID {show(rid)}; rad {r1}: {show(sub.at[first, col])}"))
     if issues:
-        raise DataError(path, issues, n_issues=n_conflicts,
-                        hint="Klargjøringen beholder ellers siste fullførte besvarelse; i streng "
-                             "modus må dubletter med ulike svar ryddes i eksporten.")
+        raise DataError(path, issues, n_issues=n_conflicts, frame=df,
+                        hint="Klargjøringen beholder ellers siste fullførte besvarelse; med "
+                             "strict_duplicates: true må dubletter med ulike svar ryddes i eksporten.")
 
 
 # --- Processed schema -------------------------------------------------------------------
