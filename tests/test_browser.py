@@ -395,6 +395,56 @@ def test_axe_can_fail(served_book, driver, tmp_path):
     assert {"color-contrast", "image-alt"} <= ids, ids
 
 
+# ---------------------------------------------------------------------------- CI and set-up
+def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require(False, "ingen nettleser")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: ingen nettleser"):
+        require(False, "ingen nettleser")
+    require(True, "ingen nettleser")
+
+
+FAKE_APT = """#!/usr/bin/env bash
+# FAKE apt-get: the first two calls find the lock held by another process, then it "installs".
+n=$(cat {count} 2>/dev/null || echo 0); echo $((n + 1)) > {count}
+if [ "$n" -lt 2 ]; then
+  echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 4242 (apt-get)" >&2; exit 100
+fi
+if [ "$*" != "${{*%install*}}" ]; then
+  printf '#!/bin/sh\n' > {bin}/fake-chromium; printf '#!/bin/sh\n' > {bin}/fake-chromedriver
+  chmod +x {bin}/fake-chromium {bin}/fake-chromedriver
+fi
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="browser-deps installerer bare som root")
+def test_browser_deps_waits_for_the_package_managers_lock(tmp_path):
+    """A lock held by another apt run is waited for, not taken as 'no browser' (the old
+    Makefile gave up, and all browser tests were skipped)."""
+    import stat
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    apt = bin_dir / "fake-apt-get"
+    apt.write_text(FAKE_APT.format(count=tmp_path / "n", bin=bin_dir), encoding="utf-8")
+    apt.chmod(apt.stat().st_mode | stat.S_IXUSR)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", APT_GET="fake-apt-get", APT_POLL="0.1",
+               BROWSER_BIN="fake-chromium", DRIVER_BIN="fake-chromedriver", CI="true")
+    proc = subprocess.run([str(REPO / ".ci" / "browser-deps.sh")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "venter på pakkebehandlerens lås" in proc.stderr
+    assert (bin_dir / "fake-chromium").is_file()
+    # A lock that never frees: under CI the set-up fails (exit 1) rather than skipping tests.
+    (tmp_path / "n").write_text("-1000")
+    (bin_dir / "fake-chromium").unlink()
+    env["APT_WAIT"] = "1"
+    proc = subprocess.run([str(REPO / ".ci" / "browser-deps.sh")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 1 and "Could not get lock" in proc.stderr
+
+
 # ---------------------------------------------------------------------------- privacy
 def _raw_secrets(root: Path) -> tuple[set[str], set[str]]:
     """Respondent ids and free-text answers from data/raw/survey_2023.* (if present)."""

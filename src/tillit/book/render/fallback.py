@@ -20,8 +20,8 @@ from tillit.book.render.markdown import _attrs, markdown_to_html, pandoc_identif
 from tillit.book.render.numbering import (CROSSREF_RE, Float, SectionCounter, number_floats,
                                           resolve_crossrefs, tillit_meta)
 from tillit.book.render.reader import ReaderPage, reader_page
-from tillit.book.render.structure import (APPENDIX_WORD, FIG_TITLE, INDEX_HEADING, TBL_TITLE, TEMPLATES, BookError, Page,
-                                          banner_for, book_meta, book_pages, data_source)
+from tillit.book.render.structure import (APPENDIX_WORD, FIG_TITLE, INDEX_HEADING, TBL_TITLE, TEMPLATES, Banner,
+                                          BookError, Page, banner_for, book_meta, book_pages, data_source)
 
 HEADING_ATTR_RE = re.compile(r"\s*\{([^{}]*)\}\s*$")
 REPR_PATTERNS = (re.compile(r"<pandas\."), re.compile(r"Traceback \(most recent call last\)"),
@@ -34,23 +34,26 @@ CACHE_FILE = ".render-pages.json"
 # --------------------------------------------------------------------------------------
 # One page's HTML body
 # --------------------------------------------------------------------------------------
+CAPTION_RE = {"fig": re.compile(r"<figcaption\b[^>]*>"), "tbl": re.compile(r"<caption\b[^>]*>")}
+IMG_NO_ALT_RE = re.compile(r'<img\b(?![^>]*\balt="[^"]+")[^>]*>')
+
+
 def _numbered_fragment(fragment: str, meta: dict, registry: dict[str, Float]) -> str:
     """The display helper's HTML fragment with Quarto's caption number put in front."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(fragment, "html.parser")
     target = registry.get(meta.get("label", ""))
     if target is not None:
-        cap = soup.find("figcaption") if target.kind == "fig" else soup.find("caption")
-        if cap is not None:
-            title = FIG_TITLE if target.kind == "fig" else TBL_TITLE
-            num = soup.new_tag("span", attrs={"class": "float-number"})
-            num.string = f"{title} {target.number}: "
-            cap.insert(0, num)
-    for img in soup.find_all("img"):
-        if not (img.get("alt") or "").strip() and meta.get("alt"):
-            img["alt"] = meta["alt"]
-    return str(soup)
+        title = FIG_TITLE if target.kind == "fig" else TBL_TITLE
+        number = f'<span class="float-number">{title} {target.number}: </span>'
+        fragment = CAPTION_RE[target.kind].sub(lambda m: m.group(0) + number, fragment, count=1)
+    if meta.get("alt") and IMG_NO_ALT_RE.search(fragment):
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(fragment, "html.parser")
+        for img in soup.find_all("img"):
+            if not (img.get("alt") or "").strip():
+                img["alt"] = meta["alt"]
+        fragment = str(soup)
+    return fragment
 
 
 def _output_html(out: dict, rp: ReaderPage, i: int, registry: dict[str, Float], warnings: list[str]) -> str | None:
@@ -141,12 +144,12 @@ def number_sections(soup, page: Page) -> list[dict]:
 
 
 def _page_text(soup) -> str:
-    from bs4 import BeautifulSoup
-
-    copy = BeautifulSoup(str(soup), "html.parser")
-    for tag in copy.select("details.code, script, style"):
-        tag.decompose()
-    return re.sub(r"\s+", " ", copy.get_text(" ")).strip()
+    """The page's visible text for search and the last guard: no folded code, scripts or styles."""
+    skip = ("script", "style")
+    parts = [t for t in soup.find_all(string=True)
+             if t.parent.name not in skip and not any(p.name == "details" and "code" in (p.get("class") or [])
+                                                      for p in t.parents)]
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
 
 
 # --------------------------------------------------------------------------------------
@@ -212,7 +215,12 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
     pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]})."""
     pages = book_pages(root)
     info = data_source(root)
-    banner = banner_for(info)
+    last = _previous(previous)
+    banner_key = _digest(info, templates_key)
+    if last.get("banner_key") == banner_key and isinstance(last.get("banner"), list):
+        banner = Banner(*last["banner"])   # its wording module imports pandas: skip when unchanged
+    else:
+        banner = banner_for(info)
     registry = number_floats(pages)
     readers = [reader_page(p) for p in pages]
     meta = book_meta(root)
@@ -222,7 +230,7 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
                   data_kind=info["kind"], build_date=date.today().strftime("%d.%m.%Y"),
                   generator="nbconvert-fallback", appendix_word=APPENDIX_WORD,
                   index_heading=INDEX_HEADING, index_id=pandoc_identifier(INDEX_HEADING, set()))
-    old = _previous(previous).get("pages", {})
+    old = last.get("pages", {})
     record: dict[str, dict] = {}
     warnings: list[str] = []
     done: dict[str, list[str]] = {"rendered": [], "reused": []}
@@ -252,7 +260,9 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
         target.write_text(env.get_template("page.html.j2").render(
             **common, toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[k],
             sections=sections, body=Markup(str(soup)), prev=prev, next=nxt), encoding="utf-8")
-        record[page.id] = {"key": key, "text": _page_text(soup), "warnings": page_warnings}
+        text = _page_text(soup)
+        check_text(str(target), text)
+        record[page.id] = {"key": key, "text": text, "warnings": page_warnings}
         warnings += page_warnings
         done["rendered"].append(page.id)
     _write_index(out, env or _jinja(), common, toc, meta, banner)
@@ -260,10 +270,9 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
     search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
     _write_static(out, search)
     copy_assets(root, out)
-    (out / CACHE_FILE).write_text(json.dumps({"pages": record}, ensure_ascii=False), encoding="utf-8")
-    paths = [out / "index.html", *(out / p.page for p in pages)]
-    check_pages([out / f"{pid}.html" for pid in done["rendered"]] + [out / "index.html"])
-    return paths, warnings, done
+    (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
+        (banner.title, banner.text, banner.level))}, ensure_ascii=False), encoding="utf-8")
+    return [out / "index.html", *(out / p.page for p in pages)], warnings, done
 
 
 def _write_index(out: Path, env, common: dict, toc: list[dict], meta, banner) -> None:
@@ -288,16 +297,9 @@ def _write_static(out: Path, search: list[dict]) -> None:
         "window.TILLIT_SEARCH = " + json.dumps(search, ensure_ascii=False) + ";\n", encoding="utf-8")
 
 
-def check_pages(pages: list[Path]) -> None:
+def check_text(page: str, visible: str) -> None:
     """Last guard: no page may show a traceback or a raw Python repr."""
-    from bs4 import BeautifulSoup
-
-    for page in pages:
-        text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        for tag in text.select("details.code"):
-            tag.decompose()
-        visible = text.get_text(" ")
-        for pattern in REPR_PATTERNS:
-            m = pattern.search(visible)
-            if m:
-                raise BookError(f"{page}: siden viser rå Python-utdata ({m.group(0)!r})")
+    for pattern in REPR_PATTERNS:
+        m = pattern.search(visible)
+        if m:
+            raise BookError(f"{page}: siden viser rå Python-utdata ({m.group(0)!r})")
