@@ -576,3 +576,15 @@ def test_chart_colours_meet_wcag_contrast():
     bad += [f"{t} {mc.to_hex(fg)} på {where} {mc.to_hex(back)}: {_contrast(fg, back):.2f}:1 (krav 4,5:1)"
             for t, fg, where, back in texts if _contrast(fg, back) < 4.5]
     assert not bad, "fargene i figurene (tillit.book.plots) har for lav kontrast:\n" + "\n".join(bad)
+
+
+def test_links_to_missing_pages_are_reported(tmp_path):
+    from tillit.book.render.run import dangling_links
+
+    (tmp_path / "index.html").write_text('<a href="./a.html">a</a> <a href="https://nav.no/x.html">ut</a>')
+    (tmp_path / "a.html").write_text('<a href="app-regnskap.html#ledger-x">41 %</a> <a href="#fig-a">figur</a>')
+    assert dangling_links(tmp_path) == ["a.html: lenke til app-regnskap.html, som ikke finnes i boka"]
+
+
+def test_fixture_book_has_no_dangling_links(fallback_book):
+    assert not [w for w in fallback_book.warnings if "som ikke finnes i boka" in w]

@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -83,6 +84,20 @@ def fallback_version() -> str:
     return f"nbconvert {version('nbconvert')}, mistune {version('mistune')}"
 
 
+LINK_RE = re.compile(r'href="(?:\./)?([^"#/:?]+\.html)(?:#[^"]*)?"')
+
+
+def dangling_links(book: Path) -> list[str]:
+    """Links from one page of the book to a page it does not have (in either renderer):
+    e.g. a number linked to its ledger row before the ledger appendix exists."""
+    have = {p.name for p in book.glob("*.html")}
+    found = []
+    for page in sorted(book.glob("*.html")):
+        missing = sorted({m.group(1) for m in LINK_RE.finditer(page.read_text(encoding="utf-8"))} - have)
+        found += [f"{page.name}: lenke til {target}, som ikke finnes i boka" for target in missing]
+    return found
+
+
 def _recorded(final: Path, key: str) -> dict | None:
     try:
         record = json.loads((final / RECORD).read_text(encoding="utf-8"))
@@ -140,6 +155,7 @@ def render(root: Path | None = None, renderer: Literal["auto", "quarto", "fallba
             previous = final if (final / RECORD).is_file() and not force else None
             pages, warnings, done = render_fallback(root, tmp_out, previous, templates_key(),
                                                     f"nbconvert-reserveløsningen ({version})")
+        warnings = warnings + dangling_links(tmp_out)
         (tmp_out / ".renderer").write_text(name + "\n", encoding="utf-8")
         (tmp_out / RECORD).write_text(json.dumps(
             {"key": key, "renderer": name, "version": version, "warnings": warnings,
