@@ -33,7 +33,7 @@ def default_clean():
 
 def _missed(clean: dict) -> pd.DataFrame:
     table = ledger.compute_ledger(clean)
-    return table[~table["ok"]]
+    return table[(table["kind"] == "mål") & ~table["ok"]]   # assumptions are never ticked, nor missed
 
 
 # --- determinism ---------------------------------------------------------------------------

@@ -29,19 +29,20 @@ PATH_KEYS = ("data_dir", "raw_dir", "output_dir")
 
 
 def data_source_text(source: dict) -> tuple[str, str]:
-    """(level, text) of the banner saying which data the book shows."""
+    """(level, text) of the banner saying which data the book shows and how to read its marks.
+    Plain text for readers: no seeds, paths or tool names (those are in README and docs)."""
+    from tillit.book.numbers import banner_sentence
+
     if source.get("kind") == "synthetic":
         return "warning", (
-            "Denne utgaven viser en syntetisk tvilling av datagrunnlaget: genererte svar fra "
-            f"{fmt.num(source['n_respondents']) if 'n_respondents' in source else 'et kjent antall'} fiktive respondenter (frø "
-            f"{source.get('seed', '?')}) som er kalibrert slik at de gjengir tallene som er "
-            "publisert i Delrapport 1. Ingen svar fra ekte personer inngår. Tall som ikke er "
-            "publisert i rapporten, er derfor modellens tall og ikke NAVs."
+            "Denne utgaven viser en syntetisk tvilling av datagrunnlaget: oppdiktede svar fra like "
+            "mange fiktive ansatte som svarte på den ekte undersøkelsen, laget slik at de gjenskaper "
+            "tallene som er publisert i Delrapport 1. Ingen svar fra ekte personer inngår. "
+            + banner_sentence(True)
         )
     return "note", (
-        "Denne utgaven bygger på den reelle eksporten av spørreundersøkelsen og dokumentanalysen "
-        "(konfidensielle kildedata). Alle publiserte celler bygger på minst det konfigurerte "
-        "minste antallet respondenter."
+        "Denne utgaven bygger på den reelle spørreundersøkelsen blant NAVs ansatte og "
+        "dokumentanalysen. Grupper med for få svar vises ikke. " + banner_sentence(False)
     )
 
 
@@ -51,6 +52,11 @@ class Context:
     params: RunParams
     root: Path
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # Data read since the last figure or table, and by the last one (the provenance line names them).
+    _used: list[str] = field(default_factory=list, repr=False)
+    _last_used: list[str] = field(default_factory=list, repr=False)
+    _ever_used: bool = field(default=False, repr=False)
+    _n: dict[str, int] = field(default_factory=dict, repr=False)
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -75,6 +81,10 @@ class Context:
 
     # -- data ----------------------------------------------------------------------------
     def _parquet(self, rel: str) -> pd.DataFrame:
+        name = rel.removesuffix(".parquet")
+        if name not in self._used:
+            self._used.append(name)
+        self._ever_used = True
         if rel not in self._frames:
             path = self.data_dir / rel
             if not path.is_file():
@@ -86,7 +96,9 @@ class Context:
         return self._frames[rel]
 
     def survey(self, year: int = 2023) -> pd.DataFrame:
-        return self._parquet(f"survey_{year}.parquet")
+        df = self._parquet(f"survey_{year}.parquet")
+        self._n[f"survey_{year}"] = len(df)   # the respondents the provenance line names
+        return df
 
     def md_letters(self) -> pd.DataFrame:
         return self._parquet("md_brev_2022.parquet")
@@ -120,9 +132,40 @@ class Context:
                    if k not in PATH_KEYS and getattr(self.params, k) != getattr(defaults, k)]
         return "params/default.yml" + (f" med {', '.join(changed)}" if changed else "")
 
-    def provenance(self) -> Provenance:
+    def _sources(self, source: str | list[str] | None) -> list[str]:
+        """Which data an output rests on: as given, else what was read since the last output,
+        else what the last output used; [] (report facts) if the notebook read no data."""
+        if source == "report":
+            return []
+        if source is not None:
+            return [source] if isinstance(source, str) else list(source)
+        used = list(self._used) or list(self._last_used)
+        self._last_used, self._used = used, []
+        return used if self._ever_used else []
+
+    def source_text(self, sources: list[str]) -> str:
+        """"spørreundersøkelse til alle ansatte 2023 (syntetisk tvilling, n = 3 660)"; numbers wrapped."""
+        from tillit.book.provenance import SOURCE_WORDS
+
+        parts = []
+        for rel in sources:
+            words = SOURCE_WORDS.get(rel, rel)
+            extra = ["syntetisk tvilling"] if self.is_synthetic else []
+            if rel.startswith("survey_"):
+                n = self._n.get(rel)
+                if n is not None:
+                    published = (rel == "survey_2023" and "antall_respondenter" in self.num.targets
+                                 and self.num._mismatch("antall_respondenter", float(n)) is None)
+                    shown = self.num.pub("antall_respondenter", n, unit="") if published else self.num.count(n)
+                    extra.append(f"n{fmt.NBSP}={fmt.NBSP}{shown}")
+            parts.append(words + (f" ({', '.join(extra)})" if extra else ""))
+        return "; ".join(parts)
+
+    def provenance(self, source: str | list[str] | None = None) -> Provenance:
+        sources = self._sources(source)
         return Provenance(self.name, current_cell(), self.params_text, self.data_sha256,
-                          git_commit(str(self.root)))
+                          git_commit(str(self.root)), source=self.source_text(sources),
+                          report_only=not sources)
 
     # -- output --------------------------------------------------------------------------
     @cached_property
@@ -138,15 +181,50 @@ class Context:
 
         return Gate(self.min_cell, self.output_dir / "disclosure_log.csv")
 
-    def figure(self, fig, label: str, caption: str, alt: str, data: pd.DataFrame | None = None) -> Path:
+    def _kind(self, prov: Provenance, kind: str | None) -> str:
+        if kind is not None:
+            return kind
+        return "rapport" if prov.report_only else self.num.model_kind
+
+    def figure(self, fig, label: str, caption: str, alt: str, data: pd.DataFrame | None = None, *,
+               source: str | list[str] | None = None, kind: str | None = None) -> Path:
+        """Show a figure; `source` names the data ("survey_2023", "md_brev_2022", "report", …)
+        when the data read since the last output is not it."""
+        prov = self.provenance(source)
         return display.show_figure(fig, notebook=self.name, output_dir=self.output_dir, label=label,
-                                  caption=caption, alt=alt, provenance=self.provenance(), data=data)
+                                   caption=caption, alt=alt, provenance=prov, data=data,
+                                   kind=self._kind(prov, kind), codebook=self.codebook)
 
     def table(self, display_df: pd.DataFrame, label: str, caption: str,
-              csv_df: pd.DataFrame | None = None, note: str | None = None) -> Path:
+              csv_df: pd.DataFrame | None = None, note: str | None = None, *,
+              source: str | list[str] | None = None, kind: str | None = None,
+              row_ids: list[str | None] | None = None, scale: str | None = None) -> Path:
+        """Show a table. A table of report facts says ``source="report"`` (or ``kind="rapport"``):
+        its line reads "Kilde: Delrapport 1". Bare numbers in cells get the kind of the table's
+        numbers (default: model-only on the twin; ``kind=""`` leaves cells as given). ``scale``
+        (a codebook scale) labels answer-code columns 1..5 in the download."""
+        if kind == "rapport" and source is None:
+            source = "report"
+        prov = self.provenance(source)
+        labels = dict(self.codebook.scales[scale].labels) if scale else None
         return display.show_table(display_df, notebook=self.name, output_dir=self.output_dir,
-                                 label=label, caption=caption, provenance=self.provenance(),
-                                 csv_df=csv_df, note=note)
+                                  label=label, caption=caption, provenance=prov, csv_df=csv_df, note=note,
+                                  kind=self._kind(prov, kind), row_ids=row_ids, codebook=self.codebook,
+                                  scale_labels=labels)
+
+    def ledger(self, label: str = "tbl-regnskap", mode: str = "error") -> pd.DataFrame:
+        """The reproduction ledger on the appendix page: every published number against the one
+        recomputed here, through the disclosure gate, each row anchored ``id="ledger-<id>"``
+        (where :meth:`Numbers.pub` links). Returns the full ledger (not for publication)."""
+        from tillit.stats import ledger
+
+        table = ledger.compute_ledger(self.data_dir, gate=self.gate, table_id=f"{self.name}/{label}")
+        self.gate.write_log()
+        disp, view, caption, note = ledger_display(table, self.num, self.min_cell)
+        self.table(disp, label, caption, csv_df=view, note=note,
+                   source=["survey_2023", "survey_2017", "md_brev_2022"], kind="", row_ids=[f"ledger-{i}" for i in table["id"]])
+        ledger.check_ledger(table, mode=mode)
+        return table
 
     def prose(self, markdown: str) -> None:
         display.show_prose(markdown)
@@ -157,6 +235,42 @@ class Context:
         level, text = data_source_text(self.data_source)
         title = "Syntetiske data" if self.is_synthetic else "Reelle data"
         display.show_callout(text, kind="banner", level=level, title=title)
+
+
+STATUS_SHOWN = {"gjenskapt": "✓ gjenskapt", "ikke gjenskapt": "✗ ikke gjenskapt", "antakelse": "antakelse",
+                "utenfor dataene": "ingen data", "skjult": "skjult"}
+
+
+def ledger_display(table: pd.DataFrame, num, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """(displayed table, published CSV frame, caption, note) of the reproduction ledger. The
+    report's numbers are report facts; the recomputed ones are computed numbers (model-only on
+    the twin); assumptions and suppressed rows are never ticked."""
+    from tillit.book.numbers import span
+    from tillit.stats import ledger
+
+    view = ledger.published_view(table)
+
+    def wrap(text: str, kind: str) -> str:
+        return span(text, kind, spoken=False) if any(ch.isdigit() for ch in str(text)) else str(text)
+
+    disp = pd.DataFrame({
+        "Kap.": view["section"].astype(str),
+        "Påstand": view["statement"],
+        "Publisert": [wrap(v, "rapport") for v in view["published"]],
+        "Beregnet": [v if v == "–*" else wrap(v, num.model_kind) for v in view["recomputed"]],
+        "Avvik": [v if v == "–*" else wrap(v, num.model_kind) for v in view["difference"]],
+        "Status": [STATUS_SHOWN.get(s, s) for s in view["status"]],
+    })
+    targets = table[table["kind"] == "mål"]
+    shown = targets[targets["status"] != ledger.HIDDEN]
+    counts = table["status"].value_counts()
+    caption = (f"Reproduksjonsregnskap: {num.count(int(shown['ok'].sum()))} av {num.count(len(targets))} "
+               f"publiserte tall gjenskapt, pluss {num.count(int(counts.get(ledger.ASSUMED, 0)))} antakelser og "
+               f"{num.count(int(counts.get(ledger.OUTSIDE, 0)))} publiserte tall uten data i kompendiet")
+    note = ("✓: tallet er gjenskapt med rapportens presisjon. Antakelse: 2017-tallene er ikke publisert og er "
+            "generert ut fra dokumenterte antakelser; de er aldri haket av. Ingen data: rapporten oppgir tallet "
+            "fra en kilde kompendiet ikke har. Skjult: færre enn " + num.count(min_cell) + " svar bak tallet.")
+    return disp, view, caption, note
 
 
 def start(name: str, namespace: dict[str, Any], *, banner: bool = True) -> Context:
