@@ -181,6 +181,11 @@ def _chapter_notebook(root: Path, name: str, title: str, kind: str = "synthetic"
                   nbformat.v4.new_markdown_cell("# Reproduksjonsregnskap {#app-regnskap .appendix}"),
                   _prose_cell("## Regnskapet\n\nHver rad er et publisert tall."),
                   _table_cell(root, name, "tbl-regnskap", "regnskap", prov)]
+    count = 0
+    for cell in cells:   # as papermill leaves them: code cells counted in order
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}

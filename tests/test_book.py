@@ -174,7 +174,7 @@ def test_quarto_project_is_a_valid_book(fake_root, tmp_path):
     assert any(c.metadata.get("echo") is False for c in nb.cells if c.cell_type == "code")
     app = nbformat.read(project / "app-regnskap.ipynb", as_version=4)
     assert "title: Reproduksjonsregnskap" in app.cells[0].source
-    assert (project / "figures" / "04_hovedfunn" / "fig-faktorer.png").is_file()
+    assert (project / "figures" / "04_hovedfunn" / "fig-faktorer.svg").is_file()
     assert (project / "tables" / "02_innledning" / "tbl-tillit.csv").is_file()
 
 
@@ -557,8 +557,8 @@ def test_contrast_formula():
 
 def test_chart_colours_meet_wcag_contrast():
     """WCAG 2.1 1.4.11 and 1.4.3 for the charts (tillit.book.plots): every fill ≥ 3:1 against
-    the white background, text ≥ 4.5:1 against what it is drawn on (the background, and the
-    bars of the diverging chart: white on the two ends, TEXT on the middle three)."""
+    the white background, text ≥ 4.5:1 against what it is drawn on (TEXT on the background;
+    on a bar, the ink plots picks for that bar's colour)."""
     import matplotlib.colors as mc
 
     from tillit.book import plots
@@ -566,16 +566,26 @@ def test_chart_colours_meet_wcag_contrast():
     bg = "#ffffff"
     fills = {f"QUALITATIVE[{i}]": c for i, c in enumerate(plots.QUALITATIVE)}
     fills |= {"DONT_KNOW": plots.DONT_KNOW, "NEUTRAL": plots.NEUTRAL}
-    diverging = [mc.to_hex(c) for c in plots.diverging_colors(5)]
-    fills |= {f"diverging_colors(5)[{i}]": c for i, c in enumerate(diverging)}
+    fills |= {f"diverging_colors(5)[{i}]": mc.to_hex(c) for i, c in enumerate(plots.diverging_colors(5))}
+    if hasattr(plots, "sequential_colors"):
+        fills |= {f"sequential_colors(5)[{i}]": mc.to_hex(c) for i, c in enumerate(plots.sequential_colors(5))}
     bad = [f"{name} {mc.to_hex(c)}: {_contrast(c, bg):.2f}:1 mot hvit (krav 3:1)"
            for name, c in fills.items() if _contrast(c, bg) < 3]
-    texts = [("TEXT", plots.TEXT, "bakgrunnen", bg)]
-    texts += [("hvit tekst", "#ffffff", f"diverging_colors(5)[{i}]", diverging[i]) for i in (0, 4)]
-    texts += [("TEXT", plots.TEXT, f"diverging_colors(5)[{i}]", diverging[i]) for i in (1, 2, 3)]
+    ink = getattr(plots, "_ink", lambda c: max(("white", plots.TEXT), key=lambda t: _contrast(t, c)))
+    texts = [("TEXT", plots.TEXT, "bakgrunnen", bg)] + [("tekst", ink(c), name, c) for name, c in fills.items()]
     bad += [f"{t} {mc.to_hex(fg)} på {where} {mc.to_hex(back)}: {_contrast(fg, back):.2f}:1 (krav 4,5:1)"
             for t, fg, where, back in texts if _contrast(fg, back) < 4.5]
     assert not bad, "fargene i figurene (tillit.book.plots) har for lav kontrast:\n" + "\n".join(bad)
+
+
+def test_notebook_pages_anchor_cells_and_load_nothing_from_elsewhere(fallback_book):
+    out = fallback_book.index_path.parent
+    for name in ("00_klargjoring", "04_hovedfunn", "06_vedlegg"):
+        page = (out / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
+        assert 'id="celle-' in page and (out / "notebooks" / f"{name}.ipynb").is_file()
+    for page in [*out.glob("*.html"), *out.glob("notebooks/*.html")]:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r'<(?:script|link|img)\b[^>]*(?:src|href)="https?://', text), page.name
 
 
 def test_links_to_missing_pages_are_reported(tmp_path):

@@ -364,7 +364,8 @@ def test_axe_finds_no_wcag_violation(served_book, driver, viewport):
     """Every page, both renderers, desktop and 390 px: no WCAG 2.1 A/AA violation (axe-core)."""
     require(AXE.is_file(), f"axe-core mangler ({AXE.relative_to(REPO)}): kjør make node_modules")
     book_dir, base = served_book[:2]
-    pages = sorted(p.name for p in book_dir.glob("*.html"))
+    pages = sorted(p.relative_to(book_dir).as_posix() for p in [*book_dir.glob("*.html"),
+                                                                 *book_dir.glob("notebooks/*.html")])
     _viewport(driver, viewport)
     try:
         found = axe_violations(driver, base, pages)

@@ -32,6 +32,7 @@ CACHE_FILE = ".render-pages.json"
 # Pygments' "xcode": every token colour at least 4.5:1 on the fold's background (#f5f6f8);
 # "friendly" has comments at 2.7:1 (axe color-contrast once the folds are opened).
 CODE_STYLE = "xcode"
+EXTERNAL_SCRIPT_RE = re.compile(r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', re.S)
 
 
 # --------------------------------------------------------------------------------------
@@ -174,16 +175,63 @@ def _exporter():
     return exporter
 
 
-def copy_assets(root: Path, out: Path) -> None:
+def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list[str] | None = None,
+                templates_key: str = "") -> dict:
+    """Figures, tables and the executed notebooks into the book, each notebook also as a page
+    `notebooks/<name>.html` with every code cell anchored (tillit.book.provenance.notebook_page:
+    provenance lines link the cell that made a figure). A notebook page whose notebook is
+    unchanged since the `previous` book is copied from it. Returns {name: sha256} of the notebooks."""
     outputs = root / "outputs"
     for sub in ("figures", "tables"):
         if (outputs / sub).is_dir():
             shutil.copytree(outputs / sub, out / sub, dirs_exist_ok=True)
     nb_dir = outputs / "notebooks"
-    if nb_dir.is_dir():
-        (out / "notebooks").mkdir(parents=True, exist_ok=True)
-        for nb in nb_dir.glob("*.ipynb"):
-            shutil.copy2(nb, out / "notebooks" / nb.name)
+    digests: dict[str, str] = {}
+    if not nb_dir.is_dir():
+        return digests
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    try:
+        old = json.loads((previous / CACHE_FILE).read_text(encoding="utf-8")).get("notebooks", {}) if previous else {}
+    except (OSError, json.JSONDecodeError):
+        old = {}
+    for path in sorted(nb_dir.glob("*.ipynb")):
+        if names is not None and path.stem not in names:
+            continue
+        data = path.read_bytes()
+        shutil.copy2(path, out / "notebooks" / path.name)
+        digests[path.stem] = hashlib.sha256(data + templates_key.encode()).hexdigest()
+        page = out / "notebooks" / f"{path.stem}.html"
+        kept = previous / "notebooks" / page.name if previous else None
+        if kept is not None and old.get(path.stem) == digests[path.stem] and kept.is_file():
+            shutil.copy2(kept, page)
+            continue
+        import nbformat
+
+        from tillit.book.provenance import notebook_page
+
+        text = notebook_page(nbformat.reads(data.decode("utf-8"), as_version=4), path.stem)
+        # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
+        # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
+        text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
+        style = "<style>\n" + _notebook_css() + "</style>\n"
+        text = text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
+        page.write_text(text, encoding="utf-8")
+    return digests
+
+
+def _notebook_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    tokens = HtmlFormatter(style=CODE_STYLE).get_style_defs(".highlight")
+    tokens = re.sub(r"(color|background-color): (#[0-9a-fA-F]{3,6})", r"\1: \2 !important", tokens)
+    return (TEMPLATES / "static" / "notebook-page.css").read_text(encoding="utf-8") + tokens + "\n"
+
+
+def _book_notebooks(root: Path) -> list[str]:
+    """The pipeline's notebooks (stale executed notebooks of renamed chapters stay out)."""
+    from tillit.config import load_pipeline
+
+    return load_pipeline(root=root).names()
 
 
 def _digest(*parts) -> str:
@@ -272,9 +320,9 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
     search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
     search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
     _write_static(out, search)
-    copy_assets(root, out)
+    notebooks = copy_assets(root, out, previous, names=_book_notebooks(root), templates_key=templates_key)
     (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
-        (banner.title, banner.text, banner.level))}, ensure_ascii=False), encoding="utf-8")
+        (banner.title, banner.text, banner.level)), "notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
     return [out / "index.html", *(out / p.page for p in pages)], warnings, done
 
 

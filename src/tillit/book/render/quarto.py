@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tillit.book.render.fallback import copy_assets
+from tillit.book.render.fallback import _book_notebooks, copy_assets
 from tillit.book.render.numbering import check_crossrefs, number_floats
 from tillit.book.render.reader import ReaderPage, reader_page
 from tillit.book.render.structure import (FIG_PREFIX, FIG_TITLE, GENERATED_MARK, INDEX_HEADING,
@@ -71,7 +71,7 @@ def quarto_config(root: Path, pages: list[Page] | None = None, renderer: str = "
     return {
         "project": {"type": "book", "output-dir": out_dir,
                     "render": ["index.qmd", *(f"{p.id}.ipynb" for p in pages)],
-                    "resources": ["figures/**", "tables/**", "notebooks/**"]},
+                    "resources": ["figures/**", "tables/**"]},
         "lang": "nb",
         "language": LANGUAGE_FILE,
         "tillit-renderer": renderer,
@@ -114,7 +114,7 @@ def write_quarto_project(project_dir: Path, root: Path, renderer: str = "Quarto"
     shutil.copy2(TEMPLATES / LANGUAGE_FILE, project_dir / LANGUAGE_FILE)
     for name in ("quarto.css", "tillit.scss"):
         shutil.copy2(TEMPLATES / "static" / name, project_dir / name)
-    copy_assets(root, project_dir)
+    copy_assets(root, project_dir, names=[])   # figures and tables; notebooks go in after the render
     target = project_dir / "_quarto.yml"
     target.write_text(GENERATED_MARK + "\n"
                       + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -139,7 +139,7 @@ def render_quarto(root: Path, tmp_out: Path, renderer: str | None = None) -> tup
         raise BookError(f"quarto render feilet (kode {proc.returncode}):\n{proc.stderr[-4000:]}")
     if not (tmp_out / "index.html").is_file():
         raise BookError(f"quarto render skrev ingen index.html i {tmp_out}")
-    copy_assets(root, tmp_out)
+    copy_assets(root, tmp_out, names=_book_notebooks(root))
     pages = sorted(tmp_out.glob("*.html"))
     for page in pages:
         _fix_page(page)
