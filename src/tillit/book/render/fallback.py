@@ -176,7 +176,7 @@ def _exporter():
 
 
 def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list[str] | None = None,
-                templates_key: str = "") -> dict:
+                templates_key: str = "", pages: bool = True) -> dict:
     """Figures, tables and the executed notebooks into the book, each notebook also as a page
     `notebooks/<name>.html` with every code cell anchored (tillit.book.provenance.notebook_page:
     provenance lines link the cell that made a figure). A notebook page whose notebook is
@@ -200,6 +200,8 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
         data = path.read_bytes()
         shutil.copy2(path, out / "notebooks" / path.name)
         digests[path.stem] = hashlib.sha256(data + templates_key.encode()).hexdigest()
+        if not pages:
+            continue
         page = out / "notebooks" / f"{path.stem}.html"
         kept = previous / "notebooks" / page.name if previous else None
         if kept is not None and old.get(path.stem) == digests[path.stem] and kept.is_file():
@@ -329,7 +331,14 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
 def _write_index(out: Path, env, common: dict, toc: list[dict], meta, banner) -> None:
     from markupsafe import Markup
 
-    intro = markdown_to_html((TEMPLATES / "index_intro.md").read_text(encoding="utf-8"))
+    from bs4 import BeautifulSoup
+
+    intro = BeautifulSoup(markdown_to_html((TEMPLATES / "index_intro.md").read_text(encoding="utf-8")), "html.parser")
+    used = {common["index_id"], "innhold"}
+    for tag in intro.find_all(["h2", "h3", "h4", "h5", "h6"]):   # the front page is unnumbered
+        tag["id"] = tag.get("id") or pandoc_identifier(tag.get_text(" ", strip=True), used)
+        tag["class"] = [*tag.get("class", []), "unnumbered"]
+    intro = str(intro)
     (out / "index.html").write_text(env.get_template("page.html.j2").render(
         **common, toc=toc, page="index.html", is_index=True, heading=meta.title,
         intro=Markup(intro), body="", sections=[], prev=None, next=toc[0]), encoding="utf-8")

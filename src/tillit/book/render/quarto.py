@@ -71,7 +71,7 @@ def quarto_config(root: Path, pages: list[Page] | None = None, renderer: str = "
     return {
         "project": {"type": "book", "output-dir": out_dir,
                     "render": ["index.qmd", *(f"{p.id}.ipynb" for p in pages)],
-                    "resources": ["figures/**", "tables/**"]},
+                    "resources": ["figures/**", "tables/**", "notebooks/**"]},
         "lang": "nb",
         "language": LANGUAGE_FILE,
         "tillit-renderer": renderer,
@@ -114,7 +114,8 @@ def write_quarto_project(project_dir: Path, root: Path, renderer: str = "Quarto"
     shutil.copy2(TEMPLATES / LANGUAGE_FILE, project_dir / LANGUAGE_FILE)
     for name in ("quarto.css", "tillit.scss"):
         shutil.copy2(TEMPLATES / "static" / name, project_dir / name)
-    copy_assets(root, project_dir, names=[])   # figures and tables; notebooks go in after the render
+    # Figures, tables and the .ipynb files (links to them resolve; their pages go in after the render).
+    copy_assets(root, project_dir, names=_book_notebooks(root), pages=False)
     target = project_dir / "_quarto.yml"
     target.write_text(GENERATED_MARK + "\n"
                       + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
