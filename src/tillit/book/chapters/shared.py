@@ -10,6 +10,8 @@ and narrate.
 """
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -85,45 +87,69 @@ class FactorResult:
     ranked: pd.DataFrame            # one row per factor: item, label, shares, affects, net, rank
     n: int
     by_item: dict = field(default_factory=dict)
+    shares: pd.DataFrame | None = None   # gated shares per factor (index = label)
 
     def row(self, item: str) -> pd.Series:
         return self.ranked.set_index("item").loc[item]
 
 
-def factor_overview(ctx: Context, label: str = "fig-faktorer", show_table: bool = True,
-                    table_label: str = "tbl-faktorer") -> FactorResult:
-    """The 13 factors as diverging bars sorted by net effect, "Vet ikke" apart, + a ranking table."""
+ORDERS = {"rank": "etter hvor mange som sier at forholdet påvirker handlingsrommet (som i rangeringen)",
+          "net": "etter nettoeffekt (andel positivt minus andel negativt)"}
+
+
+def factor_ranking(ctx: Context, label: str = "fig-faktorer") -> FactorResult:
+    """The 13 factors' shares (through the disclosure gate) and their ranking, not yet drawn."""
     cb = ctx.codebook
-    df = ctx.survey()
-    counts = tables.distribution(df, cb.factors, cb)
+    counts = tables.distribution(ctx.survey(), cb.factors, cb)
     sh = gated_shares(ctx, f"{ctx.name}/{label}", counts.assign(label=counts["label"]), "label")
     sh = sh.join(counts.set_index("label")[["item"]])
-    scale = cb.scales["effekt5"]
-    plot_df = sh.copy()
-    n_all = int(counts["n"].max())
-    fig = plots.diverging(plot_df[[1, 2, 3, 4, 5, DK, "n"]], scale.short)
     ranked = tables.rank_factors(sh.reset_index(), affects_codes())
+    return FactorResult(ranked=ranked, n=int(counts["n"].max()), shares=sh)
+
+
+def factor_figure(ctx: Context, res: FactorResult, label: str = "fig-faktorer", order: str = "rank") -> None:
+    """Diverging bars of the factors, "Vet ikke" apart. `order="rank"` draws them in the order
+    of the ranking the text cites (rank 1 at the top), so chart, table and prose agree;
+    `order="net"` sorts by net effect. The caption says which."""
+    if order not in ORDERS:
+        raise ValueError(f"ukjent rekkefølge {order!r}; forventet en av {sorted(ORDERS)}")
+    sh, ranked = res.shares, res.ranked
+    plot_df = sh[[1, 2, 3, 4, 5, DK, "n"]]
+    if order == "rank":  # the first row is drawn at the bottom: rank 1 last
+        plot_df = plot_df.loc[list(ranked["label"])[::-1]]
+    fig = plots.diverging(plot_df, ctx.codebook.scales["effekt5"].short, sort=order == "net")
     top = ranked.iloc[0]
-    alt = (f"Liggende stolper for {len(ranked)} forhold som påvirker handlingsrommet, sortert etter "
-           f"nettoeffekt. {top['label']} påvirker flest ({fmt.pct(top['affects'])} svarer positivt eller "
+    alt = (f"Liggende stolper for {len(ranked)} forhold som påvirker handlingsrommet, ordnet {ORDERS[order]}. "
+           f"{top['label']} påvirker flest ({fmt.pct(top['affects'])} svarer positivt eller "
            f"negativt). Andelen som svarer Vet ikke vises i et eget felt til høyre.")
     ctx.figure(fig, label, f"Hvordan {fmt.number_word(len(ranked))} forhold påvirker handlingsrommet, "
-               f"andel av alle svar ({caption_n(n_all)})", alt,
+               f"andel av alle svar, ordnet {ORDERS[order]} ({caption_n(res.n)})", alt,
                data=sh.reset_index()[["label", 1, 2, 3, 4, 5, DK, "n"]].rename(columns=str))
+
+
+def factor_overview(ctx: Context, label: str = "fig-faktorer", show_table: bool = True,
+                    table_label: str = "tbl-faktorer", order: str = "rank") -> FactorResult:
+    """The factor chart and (optionally) the ranking table: the report's Figur 1, 7 and 8."""
+    res = factor_ranking(ctx, label)
+    factor_figure(ctx, res, label, order)
     if show_table:
-        disp = pd.DataFrame({
-            "Plass": ranked["rank"].astype(int).astype(str),
-            "Forhold": ranked["label"],
-            "Påvirker (pos. eller neg.)": [fmt.pct(v, 1) for v in ranked["affects"]],
-            "Positivt": [fmt.pct(v, 1) for v in ranked["positive"]],
-            "Negativt": [fmt.pct(v, 1) for v in ranked["negative"]],
-            "Vet ikke": [fmt.pct(v, 1) for v in ranked[DK]],
-            "n": [fmt.num(v) for v in ranked["n"]],
-        })
-        csv = ranked[["rank", "item", "label", "affects", "positive", "negative", DK, "n"]].rename(columns=str)
-        ctx.table(disp, table_label, "Forholdene rangert etter hvor mange som sier at de påvirker "
-                  f"handlingsrommet, positivt eller negativt ({caption_n(n_all)})", csv_df=csv)
-    return FactorResult(ranked=ranked, n=n_all)
+        _factor_table(ctx, res.ranked, table_label, res.n)
+    return res
+
+
+def _factor_table(ctx: Context, ranked: pd.DataFrame, label: str, n_all: int) -> None:
+    disp = pd.DataFrame({
+        "Plass": ranked["rank"].astype(int).astype(str),
+        "Forhold": ranked["label"],
+        "Påvirker (pos. eller neg.)": [fmt.pct(v, 1) for v in ranked["affects"]],
+        "Positivt": [fmt.pct(v, 1) for v in ranked["positive"]],
+        "Negativt": [fmt.pct(v, 1) for v in ranked["negative"]],
+        "Vet ikke": [fmt.pct(v, 1) for v in ranked[DK]],
+        "n": [fmt.num(v) for v in ranked["n"]],
+    })
+    csv = ranked[["rank", "item", "label", "affects", "positive", "negative", DK, "n"]].rename(columns=str)
+    ctx.table(disp, label, "Forholdene rangert etter hvor mange som sier at de påvirker "
+              f"handlingsrommet, positivt eller negativt ({caption_n(n_all)})", csv_df=csv)
 
 
 def exact_share(ctx: Context, var: str, codes: list[int], filt: dict | None = None) -> tuple[int, int, float]:
@@ -250,9 +276,36 @@ def report_facts() -> dict:
     return params_yaml("report.yml")
 
 
-def goals_table(ctx: Context, label: str = "tbl-mal") -> pd.DataFrame:
-    goals = report_facts()["goals"]
-    disp = pd.DataFrame({"Mål": [f"Mål {k}" for k in goals], "Tema": [g["short"] for g in goals.values()],
-                         "Innhold": [g["text"] for g in goals.values()]})
-    ctx.table(disp, label, f"De {fmt.number_word(len(goals))} målene for tillitsreformen i NAV")
-    return disp
+# A run of digits in a report fact (a year, a period, a date, a document number).
+DIGITS_RE = re.compile(r"\d+(?:[.,:]\d+)*(?:\s?[–-]\s?\d+)?")
+
+
+def fact_text(ctx: Context, path: str, value=None) -> str:
+    """A text fact from params/report.yml for prose, with each number in it marked as a report
+    fact (``ctx.num.fact``) and the rest escaped: «tildelingsbrevet for <span…>2022</span>»."""
+    text = str(ctx.num.fact_value(path) if value is None else value)
+    out, pos = [], 0
+    for m in DIGITS_RE.finditer(text):
+        out.append(html.escape(text[pos:m.start()], quote=False))
+        out.append(ctx.num.fact(path, text=m.group(0)))
+        pos = m.end()
+    out.append(html.escape(text[pos:], quote=False))
+    return "".join(out)
+
+
+def fact_count(ctx: Context, path: str, *, word: bool = True) -> str:
+    """How many items a list (or mapping) in report.yml has, as a marked report fact ("fem")."""
+    k = len(ctx.num.fact_value(path))
+    return ctx.num.fact(path, text=fmt.number_word(k) if word else fmt.num(k))
+
+
+def bullets(ctx: Context, path: str, *, numbered: bool = False, capital: bool = True, end: str = "") -> str:
+    """A Markdown list of the strings under `path` (numbers in them marked as report facts)."""
+    items = ctx.num.fact_value(path)
+    lines = []
+    for i, _ in enumerate(items, start=1):
+        text = fact_text(ctx, f"{path}.{i - 1}")
+        if capital and text:
+            text = text[0].upper() + text[1:]
+        lines.append(f"{i}. {text}{end}" if numbered else f"- {text}{end}")
+    return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""Kapittel 6 Vedlegg og kompendiets egne tillegg: referanser, metode, personvern, regnskapet og kodeboken."""
+"""Kapittel 6 Vedlegg (the report's reference list) and the compendium's lettered appendices:
+methods (data, number kinds, disclosure, the 2017 comparison), the reproduction ledger, the
+codebook and the map from the report's figures to the book's."""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,17 +8,49 @@ from tillit import fmt
 from tillit.book import plots
 from tillit.stats import tables
 from tillit.book.context import Context
-from tillit.book.chapters.shared import HIGH, gated_share_rows, report_facts
+from tillit.book.chapters.shared import HIGH, fact_text, gated_share_rows
 
 
-def references(ctx: Context, label: str = "tbl-referanser") -> pd.DataFrame:
-    refs = report_facts()["references"]
-    titles = {"kompetanse": "Lokal tjenesteutøvelse – kompetanse", "innovasjon": "Lokal tjenesteutvikling – innovasjon",
-              "styring": "Mål- og resultatstyring"}
-    rows = [{"Tema": titles.get(k, k), "Referanse": r} for k, lst in refs.items() for r in lst]
-    disp = pd.DataFrame(rows)
-    ctx.table(disp, label, f"Referanser ({fmt.num(len(disp))})")
-    return disp
+def _ref_lines(ctx: Context, path: str, items: list, depth: int) -> list[str]:
+    """Nested numbered Markdown list of the references (a dict item has a title and parts)."""
+    lines = []
+    for i, item in enumerate(items):
+        here = f"{path}.{i}"
+        indent = "    " * depth
+        if isinstance(item, dict):
+            lines.append(f"{indent}{i + 1}. {fact_text(ctx, here + '.title')}")
+            lines += _ref_lines(ctx, here + ".parts", item["parts"], depth + 1)
+        else:
+            lines.append(f"{indent}{i + 1}. {fact_text(ctx, here)}")
+    return lines
+
+
+def references_markdown(ctx: Context) -> str:
+    """6.1: the report's one appendix, the reference list, by theme as the report gives it."""
+    refs = ctx.num.fact_value("references")
+    themes = ctx.num.fact_value("reference_themes")
+    blocks = []
+    for key, items in refs.items():
+        blocks.append(f"**{themes.get(key, key)}**\n\n" + "\n".join(_ref_lines(ctx, f"references.{key}", items, 0)))
+    return "\n\n".join(blocks)
+
+
+def cited_markdown(ctx: Context) -> str:
+    """The documents the report cites in footnotes (outside its reference list)."""
+    docs = ctx.num.fact_value("cited_documents")
+    return "\n".join(f"- {fact_text(ctx, f'cited_documents.{i}.title')}" for i, _ in enumerate(docs))
+
+
+def figure_map(ctx: Context) -> str:
+    """Appendix app-figurer: the report's Figur 1–9 and where the book has them (a Markdown
+    table with cross-references, so a label that no figure carries breaks the build)."""
+    n = ctx.num
+    rows = ["| Rapporten | Tittel i rapporten | Står i rapportens kapittel | I boka |", "|---|---|---|---|"]
+    for i, f in enumerate(n.fact_value("figures")):
+        refs = ", ".join(f"@{label}" for label in f["labels"])
+        rows.append(f"| Figur {n.fact(f'figures.{i}.number')} | {f['title']} | "
+                    f"{n.fact(f'figures.{i}.section')} | {refs} |")
+    return "\n".join(rows)
 
 
 # --- appendix ------------------------------------------------------------------------------
@@ -62,51 +96,60 @@ def compare_2017(ctx: Context, label: str = "fig-2017-2023") -> pd.DataFrame:
 
 
 def data_method_prose(ctx: Context) -> str:
+    """How the survey data were prepared and, on the twin, how they were generated."""
     from tillit.config import params_yaml
 
+    n = ctx.num
     flow = ctx.exclusion_flow()
-    src = ctx.data_source
-    base = (f"Spørreundersøkelsen ble eksportert med {fmt.num(flow['remaining'].iloc[0])} rader. Rensingen "
-            f"fjerner testsvar, avbrutte besvarelser og doble innsendinger etter faste regler i rekkefølge "
-            f"(se @tbl-rensing i kapittel 3), og retter ulike skrivemåter av enhetstyper og roller etter "
-            f"kodeboken. Igjen står {fmt.num(flow['remaining'].iloc[-1])} respondenter. Svaret «Vet ikke» "
-            f"holdes utenfor gjennomsnitt og modeller, men telles og vises i figurene, og andeler regnes av "
-            f"alle svar med «Vet ikke» i nevneren når ikke annet er sagt.")
+    base = (
+        f"Eksporten av spørreundersøkelsen hadde {n.count(flow['remaining'].iloc[0])} besvarelser. "
+        "Rensingen fjerner testsvar, ufullstendige besvarelser og doble innsendinger etter faste regler "
+        "i fast rekkefølge, og retter ulike skrivemåter av enhetstyper og roller etter kodeboken "
+        f"(se vedlegget om datagrunnlaget og klargjøringen). Igjen står "
+        f"{n.pub('antall_respondenter', fmt.num(flow['remaining'].iloc[-1]))} respondenter. Svaret "
+        "«Vet ikke» holdes utenfor gjennomsnitt og modeller, men telles og vises i figurene, og andeler "
+        "regnes av alle svar, med «Vet ikke» i nevneren, når ikke annet er sagt."
+    )
     if not ctx.is_synthetic:
-        return base + " Dataene er den reelle eksporten, lest inn etter kodeboken og `params/mapping.yml`."
+        return base + " Dataene er den reelle eksporten, lest inn etter kodeboken."
+    src = ctx.data_source
     model = params_yaml("synthetic.yml")
-    truth = model["outcomes"]["trust_hindrance"]["predictors"]
-    coefs = fmt.listing([f"{ctx.codebook.items[k].raw.lower()} {fmt.signed(v, 2)}" for k, v in truth.items()])
+    hind = model["outcomes"]["trust_hindrance"]
+    coefs = fmt.listing([f"{ctx.codebook.items[k].raw.lower()} {n.model(fmt.signed(v, 2))}"
+                         for k, v in hind["predictors"].items()])
     return base + (
-        f"\n\nDenne utgaven bruker en syntetisk tvilling (generatorversjon {src.get('generator_version', '?')}, frø "
-        f"{src.get('seed', '?')}). Svarene trekkes fra en latent variabel-modell med tilfeldige effekter for "
-        f"hver enhet (standardavvik {fmt.num(model['outcomes']['trust_hindrance']['unit_sd'], 2)} på log-odds-skalaen), "
-        f"effekter av rolle og enhetstype og eksplisitte koeffisienter fra erfaringer med styringen til "
-        f"utfallene. For opplevde tillitshindringer er de sanne log-odds-koeffisientene per skalatrinn: "
-        f"{coefs}. Deretter kalibreres utvalget eksakt til rapportens publiserte tall ved å flytte de "
-        f"færreste respondentene nærmest skjæringspunktene, slik at modellens sammenhenger nesten ikke "
-        f"påvirkes. Tvillingen har også det rot en ekte eksport har: testsvar, avbrutte og doble "
-        f"besvarelser og ulike skrivemåter. Fritekstsvarene er genererte og forlater aldri `data/`."
+        "\n\nDenne utgaven bygger på en syntetisk tvilling av dataene, ikke på svar fra ekte personer "
+        f"(generatorversjon {n.model(str(src.get('generator_version', '?')))}, frø "
+        f"{n.model(str(src.get('seed', '?')))}). Svarene trekkes fra en modell med en latent variabel, "
+        f"tilfeldige effekter for hver enhet (standardavvik {n.model(fmt.num(hind['unit_sd'], 2))} på "
+        "log-odds-skalaen), effekter av rolle og enhetstype og faste koeffisienter fra erfaringene med "
+        "styringen til utfallene. For opplevde tillitshindringer er de sanne log-odds-koeffisientene per "
+        f"skalatrinn {coefs}. Deretter kalibreres utvalget eksakt til tallene rapporten publiserte, ved å "
+        "flytte de færreste respondentene som ligger nærmest skjæringspunktene, slik at modellens "
+        "sammenhenger nesten ikke endres. Tvillingen har også det rotet en ekte eksport har: testsvar, "
+        "avbrutte og doble besvarelser og ulike skrivemåter. Fritekstsvarene er også genererte, og ingen "
+        "av dem vises i boka."
     )
 
 
 def disclosure_prose(ctx: Context) -> str:
+    """The disclosure rule as a reader needs it (the audit result is added by its owner)."""
+    n = ctx.num
     log_path = ctx.output_dir / "disclosure_log.csv"
-    n_log = 0
-    tables_hit = 0
+    n_log = tables_hit = 0
     if log_path.is_file():
         log = pd.read_csv(log_path, dtype=str)
         n_log, tables_hit = len(log), log["table_id"].nunique()
     return (
-        f"Hver tabell og figur passerer ett og samme prikkesteg. En celle som bygger på færre enn "
-        f"{fmt.num(ctx.min_cell)} respondenter, vises ikke (markert med –*), og andeler og gjennomsnitt for en "
-        f"så liten gruppe skjules også. Der en publisert sum ellers ville gjøre det mulig å regne ut en skjult "
-        f"celle, skjules også den nest minste cellen i samme rad eller kolonne. Minstegrensen settes med "
-        f"parameteren `min_cell` (streng modus hever den til minst 10). Ved bygging av denne utgaven var "
-        f"{fmt.num(n_log)} {'celle' if n_log == 1 else 'celler'} i {fmt.num(tables_hit)} "
-        f"{'tabell' if tables_hit == 1 else 'tabeller'} skjult så langt; hver skjuling er logget "
-        f"med årsak i `outputs/disclosure_log.csv`. Ingen rader på respondentnivå og ingen fritekstsvar "
-        f"skrives til utdataene."
+        "Hver tabell og figur går gjennom det samme prikkesteget. En celle som bygger på færre enn "
+        f"{fmt.number_word(ctx.min_cell)} respondenter, vises ikke (den er merket –*), og andeler og "
+        "gjennomsnitt for en så liten gruppe skjules også. Der en publisert sum ellers ville gjøre det "
+        "mulig å regne seg fram til en skjult celle, skjules også den nest minste cellen i samme rad eller "
+        "kolonne. I denne utgaven var "
+        f"{n.count(n_log)} {'celle' if n_log == 1 else 'celler'} i {n.count(tables_hit)} "
+        f"{'tabell' if tables_hit == 1 else 'tabeller'} skjult da dette kapitlet ble laget, og hver "
+        "skjuling er logget med årsak. Ingen svar fra enkeltpersoner og ingen fritekstsvar står i boka "
+        "eller i tabellene som kan lastes ned."
     )
 
 
@@ -134,8 +177,8 @@ def codebook_table(ctx: Context, label: str = "tbl-kodebok") -> pd.DataFrame:
                      "Vet ikke": str(scale.dont_know_code), "Stilt til": asked,
                      "Publiserte tall (kap.)": ", ".join(sorted(set(uses.get(name, [])))) or "–"})
     disp = pd.DataFrame(rows)
-    ctx.table(disp, label, f"Kodeboken: de {fmt.num(len(disp))} spørsmålene i undersøkelsen 2023, skala, "
-              "kode for «Vet ikke» og hvilke publiserte tall de inngår i")
+    ctx.table(disp, label, f"Kodeboken: de {ctx.num.count(len(disp))} spørsmålene i undersøkelsen "
+              f"{ctx.num.fact('survey.year')}, skala, kode for «Vet ikke» og hvilke publiserte tall de inngår i")
     return disp
 
 
@@ -153,3 +196,61 @@ def _target_vars(compute: dict, cb) -> set[str]:
         for spec in (sub if isinstance(sub, list) else [sub]):
             out |= _target_vars(spec, cb)
     return out
+
+
+# --- appendix A: Datagrunnlag og klargjøring (notebook 00_klargjoring) -----------------------
+def sources_prose(ctx: Context, result) -> str:
+    """What the book's data are, in words, and which edition this is."""
+    n = ctx.num
+    synthetic = result.data_source.get("kind") == "synthetic"
+    kind = ("Alle dataene i denne utgaven er en syntetisk tvilling: genererte svar og registre som "
+            "gjengir tallene rapporten publiserte, uten svar fra ekte personer." if synthetic else
+            "Denne utgaven bygger på de reelle, konfidensielle kildedataene.")
+    return (
+        "Boka bygger på fire slags data. Det viktigste er svarene på spørreundersøkelsen til alle ansatte "
+        f"i {n.fact('survey.year')}, som etter klargjøringen omfatter "
+        f"{n.pub('antall_respondenter', fmt.num(result.n_respondents))} respondenter. Svarene fra kartleggingen "
+        f"i {n.fact('survey.previous')} brukes bare i sammenligningen mellom årene i metodevedlegget. "
+        f"Mål og føringer i MD-brevene for {n.fact('md_letters.year')} er kodet ett og ett, slik "
+        "dokumentanalysen beskriver. Til slutt finnes registre fra innsiktsarbeidet – kommunene som ble "
+        "spurt, intervjuene, samtalepakkene, storskalasamlingen, Erfaringsbasen og tilskuddsordningen – "
+        f"som boka bare teller i. {kind}"
+    )
+
+
+def cleaning_prose(ctx: Context) -> str:
+    """The preparation of the survey export, step by step, with the counts of this edition."""
+    n = ctx.num
+    flow = ctx.exclusion_flow()
+    removed = flow.loc[flow["removed"] > 0]
+    return (
+        "Eksporten fra undersøkelsesverktøyet leses inn etter kodeboken: kolonnenavn og svaralternativer "
+        "oversettes til kodebokens koder, og hver kolonne kontrolleres mot et skjema før noe regnes ut. "
+        "En verdi som ikke passer, stopper klargjøringen med en melding om hvilken fil, rad og kolonne "
+        f"det gjelder. Eksporten hadde {n.count(flow['remaining'].iloc[0])} besvarelser. Deretter brukes "
+        f"reglene i tabellen under, i fast rekkefølge; {n.count(len(removed), word=True)} av dem fjerner "
+        f"besvarelser, til sammen {n.count(int(flow['removed'].sum()))}. De andre fjerner ingen, men retter "
+        "ulike skrivemåter av enhetstyper og roller, og setter svar på spørsmål som en rolle ikke fikk, til "
+        f"manglende. Igjen står {n.pub('antall_respondenter', fmt.num(flow['remaining'].iloc[-1]))} "
+        "respondenter, som er grunnlaget for alle tall fra undersøkelsen i boka. Tabellen inneholder bare "
+        "antall, aldri enkeltsvar."
+    )
+
+
+def registers_prose(ctx: Context) -> str:
+    """The registers' counts set against the facts the report states (they must agree; the
+    reproduction ledger checks the same)."""
+    from tillit.book.chapters.kunnskapsgrunnlag import registers_overview
+
+    n = ctx.num
+    f = registers_overview(ctx)
+    return (
+        "Registrene fra innsiktsarbeidet publiseres bare som antall. De skal stemme med det rapporten "
+        f"oppgir: registeret over kommuner har {n.count(f['municipalities_asked'])} kommuner som ble spurt og "
+        f"{n.count(f['municipalities_sent'])} som sendte dokumenter (rapporten: {n.fact('municipalities.asked')} "
+        f"og {n.fact('municipalities.sent')}); intervjuregisteret har {n.count(f['interviews_deep'])} "
+        f"dybdeintervjuer og {n.count(f['interviews_steering'])} intervjuer med styringsenheter (rapporten: "
+        f"{n.fact('interviews.deep')} og {n.fact('interviews.steering')}), og storskalasamlingen har "
+        f"{n.count(f['gathering'])} deltakere (rapporten: {n.fact('gathering.participants')}). "
+        "Reproduksjonsregnskapet kontrollerer disse og de andre registertallene rapporten publiserte."
+    )
