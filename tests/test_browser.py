@@ -308,9 +308,10 @@ def test_provenance_line_is_quiet_and_upright(served_book, driver):
     book_dir, base = served_book[:2]
     driver.get(urljoin(base, chapter_four(book_dir)))
     styles = driver.execute_script("""
-        const lines = Array.from(document.querySelectorAll('p')).filter(
-            p => p.textContent.trim().startsWith('Kilde: notatbok'));
-        return lines.map(p => { const c = p.querySelector('code'); const s = getComputedStyle(c);
+        const lines = Array.from(document.querySelectorAll('main p')).filter(p => p.classList.contains('provenance')
+            || (p.firstElementChild && p.firstElementChild.tagName === 'EM'
+                && p.firstElementChild.querySelector('a[href*="notebooks/"]')));
+        return lines.filter(p => p.querySelector('code')).map(p => { const c = p.querySelector('code'); const s = getComputedStyle(c);
             const e = c.parentElement; return {style: s.fontStyle, color: s.color,
             line: getComputedStyle(p).color, size: parseFloat(getComputedStyle(p).fontSize),
             body: parseFloat(getComputedStyle(document.body).fontSize), em: getComputedStyle(e).fontStyle,

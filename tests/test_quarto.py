@@ -42,6 +42,17 @@ def _href(a) -> str:
     return a["href"].removeprefix("./")
 
 
+def _is_provenance(p) -> bool:
+    """The line under a figure or table: class provenance (fallback), or (Quarto) a paragraph
+    opening with an emphasis that links the notebook's page or is followed by a CSV link."""
+    if "provenance" in (p.get("class") or []):
+        return True
+    first = next((c for c in p.children if getattr(c, "name", None)), None)
+    if first is None or first.name != "em" or p.find_parent(class_="provenance"):
+        return False
+    return bool(first.select('a[href*="notebooks/"]') or p.select(':scope > a[href$=".csv"]'))
+
+
 def page_facts(path: Path) -> dict:
     """What a reader can see and cite on one page, in the same terms for both renderers."""
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
@@ -67,7 +78,7 @@ def page_facts(path: Path) -> dict:
     xrefs = [(_norm(a.get_text(" ")), _href(a)) for a in main.select("a[href]")
              if re.search(r"#(fig|tbl)-", a["href"])]
     banner = soup.select_one(".data-banner")
-    provenance = [p for p in main.find_all("p") if p.get_text(" ").lstrip().startswith("Kilde: notatbok")]
+    provenance = [p for p in main.find_all("p") if _is_provenance(p)]
     downloads = sorted(_href(a) for a in main.select("a[href]")
                        if a["href"].endswith(".csv") or _href(a).startswith("notebooks/"))
     folds = ["".join(d.select_one("pre").get_text().split()) for d in main.select("details")

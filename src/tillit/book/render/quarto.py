@@ -80,7 +80,7 @@ def quarto_config(root: Path, pages: list[Page] | None = None, renderer: str = "
         "number-sections": True,
         "crossref": {"chapters": True, "fig-title": FIG_TITLE, "tbl-title": TBL_TITLE,
                      "fig-prefix": FIG_PREFIX, "tbl-prefix": TBL_PREFIX},
-        "format": {"html": {"theme": ["cosmo", "tillit.scss"], "css": "quarto.css", "code-fold": True,
+        "format": {"html": {"theme": ["cosmo", "tillit.scss"], "css": ["quarto.css", "numbers.css"], "code-fold": True,
                             "code-summary": "Vis kode", "code-tools": False, "warning": False,
                             "toc": True, "toc-title": "På denne siden", "fig-cap-location": "bottom",
                             "tbl-cap-location": "top", "anchor-sections": True}},
@@ -114,12 +114,22 @@ def write_quarto_project(project_dir: Path, root: Path, renderer: str = "Quarto"
     shutil.copy2(TEMPLATES / LANGUAGE_FILE, project_dir / LANGUAGE_FILE)
     for name in ("quarto.css", "tillit.scss"):
         shutil.copy2(TEMPLATES / "static" / name, project_dir / name)
+    (project_dir / "numbers.css").write_text(numbers_css(), encoding="utf-8")
     # Figures, tables and the .ipynb files (links to them resolve; their pages go in after the render).
     copy_assets(root, project_dir, names=_book_notebooks(root), pages=False)
     target = project_dir / "_quarto.yml"
     target.write_text(GENERATED_MARK + "\n"
                       + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target
+
+
+def numbers_css() -> str:
+    """The numbers block of book.css (issue 13's: number kinds, ledger rows, figure and table
+    scrolling), so the Quarto book shows numbers as the fallback does; it starts at the line
+    opening with `/* numbers` and runs to the end of the file."""
+    text = (TEMPLATES / "static" / "book.css").read_text(encoding="utf-8")
+    start = text.find("\n/* numbers")
+    return text[start + 1:] if start >= 0 else ""
 
 
 def quarto_version(quarto: str) -> str:
