@@ -583,6 +583,7 @@ def test_notebook_pages_anchor_cells_and_load_nothing_from_elsewhere(fallback_bo
     for name in ("00_klargjoring", "04_hovedfunn", "06_vedlegg"):
         page = (out / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
         assert 'id="celle-' in page and (out / "notebooks" / f"{name}.ipynb").is_file()
+        assert 'href="../index.html"' in page and not re.search(r'(?:href|src)="(?:figures|tables)/', page)
     for page in [*out.glob("*.html"), *out.glob("notebooks/*.html")]:
         text = page.read_text(encoding="utf-8")
         assert not re.search(r'<(?:script|link|img)\b[^>]*(?:src|href)="https?://', text), page.name

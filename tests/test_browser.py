@@ -327,7 +327,8 @@ def test_provenance_line_is_quiet_and_upright(served_book, driver):
 AXE_RUN = """
 const done = arguments[arguments.length - 1];
 document.querySelectorAll('details').forEach(d => { d.open = true; });   // folded code too
-axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+new Promise(r => setTimeout(r, 100))   // the page's own scripts react to the opened folds first
+  .then(() => axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']}))
   .then(r => done(r.violations.map(v => ({
       id: v.id, impact: v.impact, help: v.help,
       nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}))))

@@ -27,11 +27,12 @@ HEADING_ATTR_RE = re.compile(r"\s*\{([^{}]*)\}\s*$")
 REPR_PATTERNS = (re.compile(r"<pandas\."), re.compile(r"Traceback \(most recent call last\)"),
                  re.compile(r"(?<![\w@/.])@(?:fig|tbl)-\w"),  # an unresolved cross-reference
                  re.compile(r"<(?:matplotlib|statsmodels|tillit)\.[\w.]+ object at 0x"))
-STATIC = ("book.css", "search.js", "favicon.svg")
+STATIC = ("book.css", "search.js", "scroll-regions.js", "favicon.svg")
 CACHE_FILE = ".render-pages.json"
 # Pygments' "xcode": every token colour at least 4.5:1 on the fold's background (#f5f6f8);
 # "friendly" has comments at 2.7:1 (axe color-contrast once the folds are opened).
 CODE_STYLE = "xcode"
+RELATIVE_URL_RE = re.compile(r'(\b(?:href|src|srcset)=")(?!#|/|\.\./|[A-Za-z][A-Za-z0-9+.-]*:)([^"]+")')
 EXTERNAL_SCRIPT_RE = re.compile(r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', re.S)
 
 
@@ -215,6 +216,8 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
         # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
         # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
         text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
+        # The outputs link book pages and files relative to the book; this page is one level down.
+        text = RELATIVE_URL_RE.sub(r"\1../\2", text)
         style = "<style>\n" + _notebook_css() + "</style>\n"
         text = text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
         page.write_text(text, encoding="utf-8")

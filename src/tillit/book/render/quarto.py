@@ -21,7 +21,7 @@ from tillit.book.render.structure import (FIG_PREFIX, FIG_TITLE, GENERATED_MARK,
                                           data_source)
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-WARNING_RE = re.compile(r"^\s*(?:\x1b\[[0-9;]*m)*\s*(WARN(?:ING)?|ERROR)\b", re.MULTILINE)
+WARNING_RE = re.compile(r"^\s*(?:\x1b\[[0-9;]*m)*\s*\[?(WARN(?:ING)?|ERROR)\b", re.MULTILINE)
 
 
 def _banner_markdown(banner: Banner) -> str:
@@ -77,13 +77,18 @@ def quarto_config(root: Path, pages: list[Page] | None = None, renderer: str = "
         "tillit-renderer": renderer,
         "book": book,
         "execute": {"enabled": False},
+        # Block HTML in the outputs (figure data tables, provenance) is finished HTML: read it as
+        # raw, not as Markdown (where a cell "21. juni 2023" starts an ordered list and the
+        # enclosing divs are left unclosed, with Pandoc warnings).
+        "from": "markdown-markdown_in_html_blocks",
         "number-sections": True,
         "crossref": {"chapters": True, "fig-title": FIG_TITLE, "tbl-title": TBL_TITLE,
                      "fig-prefix": FIG_PREFIX, "tbl-prefix": TBL_PREFIX},
         "format": {"html": {"theme": ["cosmo", "tillit.scss"], "css": ["quarto.css", "numbers.css"], "code-fold": True,
                             "code-summary": "Vis kode", "code-tools": False, "warning": False,
                             "toc": True, "toc-title": "På denne siden", "fig-cap-location": "bottom",
-                            "tbl-cap-location": "top", "anchor-sections": True}},
+                            "tbl-cap-location": "top", "anchor-sections": True,
+                            "include-after-body": "scroll-regions.html"}},
     }
 
 
@@ -115,6 +120,8 @@ def write_quarto_project(project_dir: Path, root: Path, renderer: str = "Quarto"
     for name in ("quarto.css", "tillit.scss"):
         shutil.copy2(TEMPLATES / "static" / name, project_dir / name)
     (project_dir / "numbers.css").write_text(numbers_css(), encoding="utf-8")
+    script = (TEMPLATES / "static" / "scroll-regions.js").read_text(encoding="utf-8")
+    (project_dir / "scroll-regions.html").write_text(f"<script>\n{script}</script>\n", encoding="utf-8")
     # Figures, tables and the .ipynb files (links to them resolve; their pages go in after the render).
     copy_assets(root, project_dir, names=_book_notebooks(root), pages=False)
     target = project_dir / "_quarto.yml"
@@ -154,8 +161,12 @@ def render_quarto(root: Path, tmp_out: Path, renderer: str | None = None) -> tup
     pages = sorted(tmp_out.glob("*.html"))
     for page in pages:
         _fix_page(page)
-    lines = (proc.stderr + proc.stdout).splitlines()
-    warnings = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in lines if WARNING_RE.match(line)]
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip() for line in (proc.stderr + proc.stdout).splitlines()]
+    warnings = []
+    for k, line in enumerate(lines):
+        if WARNING_RE.match(line):
+            detail = next((ln.strip() for ln in lines[k + 1:k + 3] if ln.strip() and not WARNING_RE.match(ln)), "")
+            warnings.append(line.strip() + (f" – {detail}" if detail and line.strip().endswith(")") else ""))
     return pages, [f"quarto: {w}" for w in warnings]
 
 
