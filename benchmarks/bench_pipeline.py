@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/bench_pipeline.py --quick    # smaller sizes
     .venv/bin/python benchmarks/bench_pipeline.py --real     # also the real chapters on
                                                              # 3 660 / 36 600 / 366 000 respondents
+    .venv/bin/python benchmarks/bench_pipeline.py --parts book [--repeat 3]
+                                                             # the compendium as a user builds it
 
 Everything runs in a temporary copy: a small compendium with the real shape (a data
 step that reads a raw CSV and writes parquet, four chapters that import pandas and
@@ -16,6 +18,15 @@ Prints, measured in one run: cold full build; no-op rebuild (in-process and as a
 `python -m tillit.build.pipeline` process); rebuild after editing one chapter; the pipeline with
 1 and 2 workers; a batch of 8 runs on 1 and 2 Dask workers; the pipeline on 3 660, 36 600
 and 366 000 respondents; and the per-step overhead (papermill import, empty notebook).
+
+`--parts book` times the compendium itself as a user meets it, each run a new `tillit build`
+process in a temporary copy of params/ and notebooks/: a cold build (no data, no outputs:
+twin, every notebook, render), a no-op build, and a build after an edit to one chapter's
+prose (05_videre_arbeid); medians of --repeat runs, wall and CPU time (the kernels
+included), the ratios to the cold build, and the share of the cold build's CPU time spent
+importing: each notebook's setup-cell imports timed in a fresh interpreter, plus the kernel
+start (ipykernel), against the cold build's CPU. The load average is printed: on a shared
+machine wall times are only comparable at the same load.
 """
 from __future__ import annotations
 
@@ -135,7 +146,7 @@ def ran(results) -> list[str]:
     return [r.name for r in results if r.status == "ok"]
 
 
-PARTS = ("overhead", "rebuild", "workers", "batch", "scale", "real")
+PARTS = ("overhead", "rebuild", "workers", "batch", "scale", "real", "book")
 
 
 def main() -> int:
@@ -145,6 +156,7 @@ def main() -> int:
     ap.add_argument("--parts", default=",".join(p for p in PARTS if p != "real"),
                     help=f"kommaseparert utvalg av {', '.join(PARTS)}")
     ap.add_argument("--keep", action="store_true", help="behold tmp-mappene")
+    ap.add_argument("--repeat", type=int, default=3, help="antall kjøringer per måling i --parts book")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     if args.real:
@@ -252,6 +264,9 @@ def main() -> int:
     if "real" in parts:
         real_scaling(tmp, sizes, report, summary)
 
+    if "book" in parts:
+        book_builds(tmp, max(1, args.repeat), report, summary)
+
     print(f"\nLast ved slutt (1 min): {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er")
     print("Oppsummering (mål):")
     for line in summary:
@@ -322,6 +337,112 @@ def real_scaling(tmp: Path, sizes: list[int], report, summary: list[str]) -> Non
     base = sizes[0]
     for n in sizes[1:]:
         summary.append(f"ekte kapitler: tid x{times[n] / times[base]:.2f} for x{n // base} respondenter")
+
+
+def _tillit_build(root: Path) -> tuple[float, float, str]:
+    """One `tillit build` as a new process: (wall s, CPU s of it and its kernels, stdout)."""
+    import resource
+
+    env = dict(os.environ, TILLIT_ROOT=str(root))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run([str(Path(sys.executable).parent / "tillit"), "build"], capture_output=True,
+                          text=True, env=env, cwd=root)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"tillit build feilet ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.stdout
+
+
+def _import_cpu(code: str) -> float:
+    """CPU seconds of running `code` in a fresh interpreter, less the interpreter's own start."""
+    import resource
+
+    def cpu(src: str) -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", src], check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return max(0.0, cpu(code) - cpu("pass"))
+
+
+def _setup_imports(nb_path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    lines = [ln for c in nb.cells if c.cell_type == "code" and "setup" in c.metadata.get("tags", [])
+             for ln in c.source.splitlines() if ln.startswith(("import ", "from "))]
+    return "\n".join(lines)
+
+
+def _edit_chapter(root: Path, k: int) -> str:
+    import nbformat
+
+    name = "05_videre_arbeid"
+    path = root / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    md = next(c for c in reversed(nb.cells) if c.cell_type == "markdown")
+    md.source = md.source.rstrip() + f"\n\nRedigert for måling {k}."
+    nbformat.write(nb, str(path))
+    return name
+
+
+def _ran(stdout: str) -> list[str]:
+    return [m.group(1) for m in re.finditer(r"^\s*(\S+)\s+[\d.]+ s  ok\b", stdout, re.M)]
+
+
+def book_builds(tmp: Path, repeat: int, report, summary: list[str]) -> None:
+    """Cold, no-op and one-chapter-edit `tillit build` of the compendium (see the docstring)."""
+    from statistics import median
+
+    from tillit.config import load_pipeline
+
+    def fresh(k: int) -> Path:
+        root = tmp / f"bok{k}"
+        shutil.rmtree(root, ignore_errors=True)
+        for sub in ("params", "notebooks"):
+            shutil.copytree(REPO / sub, root / sub)
+        (root / "data" / "raw").mkdir(parents=True)
+        (root / "data" / "processed").mkdir(parents=True)
+        return root
+
+    print(f"  (kompendiet: {repeat} kalde bygginger, last {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er)")
+    cold, noop, edit = [], [], []
+    root = None
+    for k in range(repeat):
+        root = fresh(k)
+        cold.append(_tillit_build(root)[:2])
+    for _ in range(max(3, repeat)):
+        wall, cpu, out = _tillit_build(root)
+        noop.append((wall, cpu))
+        if _ran(out):
+            print(f"  advarsel: no-op-byggingen kjørte {_ran(out)}")
+    for k in range(repeat):
+        name = _edit_chapter(root, k)
+        wall, cpu, out = _tillit_build(root)
+        edit.append((wall, cpu))
+        ran = _ran(out)
+    c_wall, c_cpu = median(w for w, _ in cold), median(c for _, c in cold)
+    n_wall, n_cpu = median(w for w, _ in noop), median(c for _, c in noop)
+    e_wall, e_cpu = median(w for w, _ in edit), median(c for _, c in edit)
+    report("kald tillit build (ny prosess, median)", f"{c_wall:.1f} s vegg, {c_cpu:.1f} s CPU  (mål <= 25 s)")
+    report("no-op tillit build (ny prosess, median)", f"{n_wall:.2f} s vegg, {n_cpu:.2f} s CPU  (mål < 0,5 s; "
+           f"x{c_wall / n_wall:.0f} raskere enn kald)")
+    report(f"redigert {name} → bok (ny prosess, median)", f"{e_wall:.2f} s vegg, {e_cpu:.2f} s CPU  (mål < 5 s; "
+           f"{e_wall / c_wall:.0%} av kald; kjørt: {ran})")
+    # Imports: each notebook's setup imports in a fresh interpreter, plus the kernel start.
+    spec = load_pipeline(root=root)
+    kernel = _import_cpu("import ipykernel.kernelapp, papermill")
+    imports = {nb.name: _import_cpu(_setup_imports(root / "notebooks" / f"{nb.name}.ipynb")) for nb in spec.notebooks}
+    total = sum(imports.values()) + kernel * len(imports)
+    for name, sec in imports.items():
+        report(f"  import i {name} (CPU, ny tolk)", f"{sec:.2f} s")
+    report("  kjernestart (ipykernel + papermill, CPU) per notatbok", f"{kernel:.2f} s")
+    report("importandel av kald byggings CPU-tid", f"{total / c_cpu:.0%}  ({total:.1f} av {c_cpu:.1f} s)")
+    summary += [f"kald {c_wall:.1f} s / no-op {n_wall:.2f} s / redigert kapittel {e_wall:.2f} s (medianer, vegg; "
+                f"last {os.getloadavg()[0]:.1f})", f"importandel {total / c_cpu:.0%} av kald CPU-tid"]
 
 
 if __name__ == "__main__":

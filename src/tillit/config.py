@@ -129,11 +129,15 @@ def edition_names() -> list[str] | None:
 
 
 class NotebookSpec(Strict):
+    """One notebook of the pipeline. Its place in the book (chapter or lettered appendix) is
+    read from its headings by tillit.book.render (see docs/rendering.md); `book: false`
+    keeps a notebook out of the book; `title` is used when a notebook has no `#` heading.
+    `appendix: true` is the pipeline's: the notebook runs after the chapters, whose
+    disclosure log and tables it reads (06_vedlegg); it does not letter a book page."""
     name: str = Field(pattern=r"^[0-9A-Za-z_]+$")
     title: str
     book: bool = True
     appendix: bool = False
-    part: str | None = None
 
 
 class PipelineSpec(Strict):
@@ -186,8 +190,6 @@ def load_pipeline(path: Path | str | None = None, root: Path | None = None) -> P
     for nb in spec.notebooks:
         if not (root / "notebooks" / f"{nb.name}.ipynb").is_file():
             raise ConfigError(f"{path}: notatboken '{nb.name}' finnes ikke (notebooks/{nb.name}.ipynb)")
-        if nb.part and nb.part not in names:
-            raise ConfigError(f"{path}: '{nb.name}' viser til ukjent del '{nb.part}'")
     for name, values in spec.overrides.items():
         if name not in names:
             raise ConfigError(f"{path}: overrides nevner ukjent notatbok '{name}' (kjente: {', '.join(names)})")

@@ -20,7 +20,7 @@ from tillit.stats.audit import AUDIT_NAME, read_result
 
 def rule_text(ctx) -> str:
     """The disclosure rule in Norwegian, with the min_cell this build used."""
-    k = fmt.num(ctx.min_cell)
+    k = fmt.number_word(ctx.min_cell)
     return (
         f"**Regelen for hva som publiseres.** En gruppe – en rad i en tabell, en stolpe i en figur eller en "
         f"linje i regnskapet – publiseres bare når minst {k} respondenter står bak den, og det samme gjelder "
@@ -38,25 +38,26 @@ def audit_text(ctx) -> str:
     if result is None:
         return (f"Revisjonen av skjulte tall er ikke tilgjengelig i denne kjøringen ({AUDIT_NAME} mangler); "
                 "den kjøres av `tillit build` etter kapitlene.")
-    k = fmt.num(result["min_cell"])
+    k = fmt.number_word(int(result["min_cell"]))
     n_hidden = result["suppressed_counts"]
+    num = ctx.num.count  # counts of this build: computed, not published
     text = (
         f"**Revisjon.** Etter hver bygging samler en revisjon alle tall som er publisert om respondentene – "
         f"tabeller, figurdata, CSV-filer og regnskapet – og setter dem opp som likninger i antall respondenter "
         f"per enhetstype og rolle og per svar. For hvert skjult tall finner den med lineær programmering det "
         f"minste og største antallet som er forenlig med alt som er publisert. Byggingen stopper hvis noe skjult "
         f"tall kan bestemmes nærmere enn {k}, eller hvis et tall i regnskapet handler om en gruppe som ikke "
-        f"kan vises å ha minst {k} svar. I denne utgaven er {fmt.num(result['tables'])} tabeller og figurer "
-        f"revidert, med {fmt.num(result['published_equations'])} publiserte tall og "
-        f"{fmt.num(n_hidden)} skjulte tall."
+        f"kan vises å ha minst {k} svar. I denne utgaven er {num(result['tables'])} tabeller og figurer "
+        f"revidert, med {num(result['published_equations'])} publiserte tall og "
+        f"{num(n_hidden)} skjulte tall."
     )
     if n_hidden and result.get("narrowest_interval") is not None:
         text += (f" Det smaleste intervallet et skjult tall kan regnes ut innenfor, spenner over "
-                 f"{fmt.num(result['narrowest_interval'])} respondenter (kravet er minst {k}).")
+                 f"{num(result['narrowest_interval'])} respondenter (kravet er minst {k}).")
     if result["ok"]:
         text += " Revisjonen fant ingen tall som kan regnes tilbake."
     else:
-        text += (f" Revisjonen fant {fmt.num(len(result['violations']) + len(result['unaudited']))} tall som ikke "
+        text += (f" Revisjonen fant {num(len(result['violations']) + len(result['unaudited']))} tall som ikke "
                  "er godt nok beskyttet; byggingen skal da ha stoppet.")
     if result.get("outside_gate"):
         text += (f" {fmt.num(len(result['outside_gate']))} tabeller har antall som ikke kom fra porten (for "

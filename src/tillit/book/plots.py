@@ -32,9 +32,15 @@ import seaborn as sns  # noqa: E402
 from tillit import fmt  # noqa: E402
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-QUALITATIVE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-DONT_KNOW = "#BDBDBD"
-NEUTRAL = "#E0E0E0"
+# Every fill has at least 3:1 contrast against the white background (WCAG 2.1 1.4.11), and
+# either white or TEXT reaches 4.5:1 on it, so labels drawn on bars stay legible. Okabe–Ito's
+# hues, darkened where the originals are too light.
+QUALITATIVE = ["#0072B2", "#A66300", "#007A5A", "#B8508E", "#4A9BCF", "#C04F00", "#9A8B00", "#000000"]
+DONT_KNOW = "#6E6E6E"
+NEUTRAL = "#8C8C8C"
+# Negative → neutral → positive (brown–teal, like BrBG) and little → much (blue), 5 steps each.
+DIVERGING_5 = ["#8C510A", "#BB8436", NEUTRAL, "#2F9A8C", "#01665E"]
+SEQUENTIAL_5 = ["#7B8FC0", "#4F68A8", "#3A5494", "#27407A", "#172B5A"]
 TEXT = "#222222"
 ASSUMED_NOTE = "antakelse"
 CODES = [1, 2, 3, 4, 5]
@@ -77,15 +83,16 @@ def scale_polarity(labels: dict) -> str:
 
 
 def diverging_colors(k: int = 5) -> list:
-    pal = sns.color_palette("BrBG", k)
-    if k % 2:
-        pal[k // 2] = matplotlib.colors.to_rgb(NEUTRAL)
-    return pal
+    if k != 5:
+        raise ValueError("diverging_colors: skalaene i kodeboken har fem trinn")
+    return [matplotlib.colors.to_rgb(c) for c in DIVERGING_5]
 
 
 def sequential_colors(k: int = 5) -> list:
     """Light to dark: more of the quality, not better or worse."""
-    return sns.color_palette("PuBu", k + 1)[1:]
+    if k != 5:
+        raise ValueError("sequential_colors: skalaene i kodeboken har fem trinn")
+    return [matplotlib.colors.to_rgb(c) for c in SEQUENTIAL_5]
 
 
 def _ink(rgb) -> str:

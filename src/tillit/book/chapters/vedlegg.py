@@ -133,7 +133,7 @@ def data_method_prose(ctx: Context) -> str:
 
 
 def disclosure_prose(ctx: Context) -> str:
-    """The disclosure rule as a reader needs it (the audit result is added by its owner)."""
+    """What the gate hid in this edition (the rule itself: tillit.book.audit_report.rule_text)."""
     n = ctx.num
     log_path = ctx.output_dir / "disclosure_log.csv"
     n_log = tables_hit = 0
@@ -141,12 +141,8 @@ def disclosure_prose(ctx: Context) -> str:
         log = pd.read_csv(log_path, dtype=str)
         n_log, tables_hit = len(log), log["table_id"].nunique()
     return (
-        "Hver tabell og figur går gjennom det samme prikkesteget. En celle som bygger på færre enn "
-        f"{fmt.number_word(ctx.min_cell)} respondenter, vises ikke (den er merket –*), og andeler og "
-        "gjennomsnitt for en så liten gruppe skjules også. Der en publisert sum ellers ville gjøre det "
-        "mulig å regne seg fram til en skjult celle, skjules også den nest minste cellen i samme rad eller "
-        "kolonne. I denne utgaven var "
-        f"{n.count(n_log)} {'celle' if n_log == 1 else 'celler'} i {n.count(tables_hit)} "
+        "Hver tabell og figur går gjennom det samme prikkesteget, som følger regelen over. I denne "
+        f"utgaven var {n.count(n_log)} {'celle' if n_log == 1 else 'celler'} i {n.count(tables_hit)} "
         f"{'tabell' if tables_hit == 1 else 'tabeller'} skjult da dette kapitlet ble laget, og hver "
         "skjuling er logget med årsak. Ingen svar fra enkeltpersoner og ingen fritekstsvar står i boka "
         "eller i tabellene som kan lastes ned."

@@ -1,0 +1,368 @@
+"""The nbconvert fallback: the same pages, numbers and navigation as the Quarto book, from
+the reader's cells (tillit.book.render.reader) and our own page layout (templates/).
+
+Pages are rendered one at a time and each page's inputs are hashed (its cells, the table
+of contents, the numbers of the figures and tables it cites, the banner, the templates), so
+a re-render after an edit to one chapter rewrites that page and the pages whose navigation
+or cross-references changed, and reuses the others from the previous book.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+from tillit.book.render.markdown import _attrs, markdown_to_html, pandoc_identifier
+from tillit.book.render.numbering import (CROSSREF_RE, Float, SectionCounter, number_floats,
+                                          resolve_crossrefs, tillit_meta)
+from tillit.book.render.reader import ReaderPage, reader_page
+from tillit.book.render.structure import (APPENDIX_WORD, FIG_TITLE, INDEX_HEADING, TBL_TITLE, TEMPLATES, Banner,
+                                          BookError, Page, banner_for, book_meta, book_pages, data_source)
+
+HEADING_ATTR_RE = re.compile(r"\s*\{([^{}]*)\}\s*$")
+REPR_PATTERNS = (re.compile(r"<pandas\."), re.compile(r"Traceback \(most recent call last\)"),
+                 re.compile(r"(?<![\w@/.])@(?:fig|tbl)-\w"),  # an unresolved cross-reference
+                 re.compile(r"<(?:matplotlib|statsmodels|tillit)\.[\w.]+ object at 0x"))
+STATIC = ("book.css", "search.js", "scroll-regions.js", "favicon.svg")
+CACHE_FILE = ".render-pages.json"
+# Pygments' "xcode": every token colour at least 4.5:1 on the fold's background (#f5f6f8);
+# "friendly" has comments at 2.7:1 (axe color-contrast once the folds are opened).
+CODE_STYLE = "xcode"
+RELATIVE_URL_RE = re.compile(r'(\b(?:href|src|srcset)=")(?!#|/|\.\./|[A-Za-z][A-Za-z0-9+.-]*:)([^"]+")')
+EXTERNAL_SCRIPT_RE = re.compile(r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', re.S)
+
+
+# --------------------------------------------------------------------------------------
+# One page's HTML body
+# --------------------------------------------------------------------------------------
+CAPTION_RE = {"fig": re.compile(r"<figcaption\b[^>]*>"), "tbl": re.compile(r"<caption\b[^>]*>")}
+IMG_NO_ALT_RE = re.compile(r'<img\b(?![^>]*\balt="[^"]+")[^>]*>')
+
+
+def _numbered_fragment(fragment: str, meta: dict, registry: dict[str, Float]) -> str:
+    """The display helper's HTML fragment with Quarto's caption number put in front."""
+    target = registry.get(meta.get("label", ""))
+    if target is not None:
+        title = FIG_TITLE if target.kind == "fig" else TBL_TITLE
+        number = f'<span class="float-number">{title} {target.number}: </span>'
+        fragment = CAPTION_RE[target.kind].sub(lambda m: m.group(0) + number, fragment, count=1)
+    if meta.get("alt") and IMG_NO_ALT_RE.search(fragment):
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(fragment, "html.parser")
+        for img in soup.find_all("img"):
+            if not (img.get("alt") or "").strip():
+                img["alt"] = meta["alt"]
+        fragment = str(soup)
+    return fragment
+
+
+def _output_html(out: dict, rp: ReaderPage, i: int, registry: dict[str, Float], warnings: list[str]) -> str | None:
+    data = out.get("data", {})
+    meta = tillit_meta(out)
+    context = rp.where(i)
+    if meta and meta.get("kind") in ("figure", "table") and not isinstance(meta.get("html"), str):
+        raise BookError(f"{context}: {meta.get('kind')} '{meta.get('label')}' mangler "
+                        "metadata['tillit']['html'] (lag den med tillit.book.display)")
+    if meta and isinstance(meta.get("html"), str):
+        return _numbered_fragment(meta["html"], meta, registry)
+    if "text/markdown" in data:
+        return markdown_to_html(resolve_crossrefs(data["text/markdown"], registry, rp.page.page, context))
+    if "image/png" in data or "image/svg+xml" in data:
+        alt = (meta or {}).get("alt") or ""
+        if not alt:
+            warnings.append(f"{context}: figur uten tillit-metadata og alternativ tekst")
+            alt = f"Figur fra notatboken {rp.page.notebook} uten beskrivelse"
+        if "image/png" in data:
+            src = "data:image/png;base64," + str(data["image/png"]).replace("\n", "")
+            return f'<figure class="plain-figure"><img src="{src}" alt="{html.escape(alt, quote=True)}"></figure>'
+        return (f'<figure class="plain-figure" role="img" aria-label="{html.escape(alt, quote=True)}">'
+                f'{data["image/svg+xml"]}</figure>')
+    if "text/html" in data:
+        return data["text/html"]
+    return None
+
+
+def reader_notebook(rp: ReaderPage, registry: dict[str, Float], warnings: list[str]):
+    """The reader's cells as an nbformat notebook for the exporter: every output reduced to
+    one text/html bundle, every Markdown cell's HTML in metadata['tillit_html']."""
+    import nbformat
+
+    cells = []
+    for i, cell in enumerate(rp.cells):
+        if cell["cell_type"] == "markdown":
+            md = nbformat.v4.new_markdown_cell(cell["source"])
+            md.metadata["tillit_html"] = markdown_to_html(
+                resolve_crossrefs(cell["source"], registry, rp.page.page, rp.where(i)))
+            cells.append(md)
+            continue
+        code = nbformat.v4.new_code_cell(cell["source"], metadata=dict(cell["metadata"]))
+        for out in cell["outputs"]:
+            content = _output_html(out, rp, i, registry, warnings)
+            if content is not None:
+                code.outputs.append(nbformat.v4.new_output("display_data", data={"text/html": content}))
+        cells.append(code)
+    for origin, why in rp.dropped:
+        warnings.append(f"{origin[0]}: celle {origin[1]}: {why}")
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def number_sections(soup, page: Page) -> list[dict]:
+    """Number h2–h6 as Quarto does (4.1, 4.2.4.8; `.unnumbered` skipped), give them Pandoc's
+    identifiers, and return the page's top sections for the sidebar."""
+    sections: list[dict] = []
+    counter = SectionCounter(page.number)
+    used = {t["id"] for t in soup.find_all(id=True)}
+    for tag in soup.find_all(["h2", "h3", "h4", "h5", "h6"]):
+        if tag.find_parent(class_="callout") or tag.find_parent("figure"):
+            continue
+        classes = list(tag.get("class", []))
+        last = tag.find_all(string=True)
+        if last:
+            m = HEADING_ATTR_RE.search(last[-1])
+            if m:
+                ident, extra = _attrs(m.group(1))
+                last[-1].replace_with(last[-1][: m.start()].rstrip())
+                classes += extra
+                if ident:
+                    tag["id"] = ident
+                    used.add(ident)
+        if classes:
+            tag["class"] = classes
+        if not tag.get("id"):
+            tag["id"] = pandoc_identifier(tag.get_text(" ", strip=True), used)
+        number = counter.number(int(tag.name[1]), "unnumbered" not in classes)
+        if number:
+            span = soup.new_tag("span", attrs={"class": "header-section-number"})
+            span.string = number
+            tag.insert(0, span)
+            span.insert_after(" ")
+        if tag.name == "h2":
+            sections.append({"id": tag["id"], "title": tag.get_text(" ", strip=True)})
+    return sections
+
+
+def _page_text(soup) -> str:
+    """The page's visible text for search and the last guard: no folded code, scripts or styles."""
+    skip = ("script", "style")
+    parts = [t for t in soup.find_all(string=True)
+             if t.parent.name not in skip and not any(p.name == "details" and "code" in (p.get("class") or [])
+                                                      for p in t.parents)]
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+
+# --------------------------------------------------------------------------------------
+# The book
+# --------------------------------------------------------------------------------------
+def _jinja():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="tillit_chapter")
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
+def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list[str] | None = None,
+                templates_key: str = "", pages: bool = True) -> dict:
+    """Figures, tables and the executed notebooks into the book, each notebook also as a page
+    `notebooks/<name>.html` with every code cell anchored (tillit.book.provenance.notebook_page:
+    provenance lines link the cell that made a figure). A notebook page whose notebook is
+    unchanged since the `previous` book is copied from it. Returns {name: sha256} of the notebooks."""
+    outputs = root / "outputs"
+    for sub in ("figures", "tables"):
+        if (outputs / sub).is_dir():
+            shutil.copytree(outputs / sub, out / sub, dirs_exist_ok=True)
+    nb_dir = outputs / "notebooks"
+    digests: dict[str, str] = {}
+    if not nb_dir.is_dir():
+        return digests
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    try:
+        old = json.loads((previous / CACHE_FILE).read_text(encoding="utf-8")).get("notebooks", {}) if previous else {}
+    except (OSError, json.JSONDecodeError):
+        old = {}
+    for path in sorted(nb_dir.glob("*.ipynb")):
+        if names is not None and path.stem not in names:
+            continue
+        data = path.read_bytes()
+        shutil.copy2(path, out / "notebooks" / path.name)
+        digests[path.stem] = hashlib.sha256(data + templates_key.encode()).hexdigest()
+        if not pages:
+            continue
+        page = out / "notebooks" / f"{path.stem}.html"
+        kept = previous / "notebooks" / page.name if previous else None
+        if kept is not None and old.get(path.stem) == digests[path.stem] and kept.is_file():
+            shutil.copy2(kept, page)
+            continue
+        import nbformat
+
+        from tillit.book.provenance import notebook_page
+
+        text = notebook_page(nbformat.reads(data.decode("utf-8"), as_version=4), path.stem)
+        # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
+        # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
+        text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
+        # The outputs link book pages and files relative to the book; this page is one level down.
+        text = RELATIVE_URL_RE.sub(r"\1../\2", text)
+        style = "<style>\n" + _notebook_css() + "</style>\n"
+        text = text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
+        page.write_text(text, encoding="utf-8")
+    return digests
+
+
+def _notebook_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    tokens = HtmlFormatter(style=CODE_STYLE).get_style_defs(".highlight")
+    tokens = re.sub(r"(color|background-color): (#[0-9a-fA-F]{3,6})", r"\1: \2 !important", tokens)
+    return (TEMPLATES / "static" / "notebook-page.css").read_text(encoding="utf-8") + tokens + "\n"
+
+
+def _book_notebooks(root: Path) -> list[str]:
+    """The pipeline's notebooks (stale executed notebooks of renamed chapters stay out)."""
+    from tillit.config import load_pipeline
+
+    return load_pipeline(root=root).names()
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _cited(rp: ReaderPage) -> list[str]:
+    texts = [c["source"] if c["cell_type"] == "markdown" else
+             " ".join((o.get("data") or {}).get("text/markdown", "") for o in c["outputs"]) for c in rp.cells]
+    return sorted({f"{m.group(2).lower()}-{m.group(3)}" for t in texts for m in CROSSREF_RE.finditer(t)})
+
+
+def _previous(previous: Path | None) -> dict:
+    try:
+        return json.loads((previous / CACHE_FILE).read_text(encoding="utf-8")) if previous else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def resolve_renderer(body: str, renderer: str) -> str:
+    """The methods appendix's renderer row (tillit.book.versions): Quarto resolves the
+    shortcode itself, the fallback names itself here (raw or HTML-escaped)."""
+    from tillit.book.versions import RENDERER_SHORTCODE
+
+    return (body.replace(RENDERER_SHORTCODE, html.escape(renderer))
+            .replace(html.escape(RENDERER_SHORTCODE, quote=False), html.escape(renderer)))
+
+
+def render_fallback(root: Path, out: Path, previous: Path | None = None,
+                    templates_key: str = "", renderer: str = "nbconvert") -> tuple[list[Path], list[str], dict]:
+    """Write the whole fallback book into `out` (an empty directory), reusing unchanged
+    pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]})."""
+    pages = book_pages(root)
+    info = data_source(root)
+    last = _previous(previous)
+    banner_key = _digest(info, templates_key)
+    if last.get("banner_key") == banner_key and isinstance(last.get("banner"), list):
+        banner = Banner(*last["banner"])   # its wording module imports pandas: skip when unchanged
+    else:
+        banner = banner_for(info)
+    registry = number_floats(pages)
+    readers = [reader_page(p) for p in pages]
+    meta = book_meta(root)
+    toc = [{"name": p.id, "heading": p.heading, "label": p.toc_label, "page": p.page, "kind": p.kind,
+            "number": p.number, "title": p.title} for p in pages]
+    common = dict(book_title=meta.title, subtitle=meta.subtitle, author=meta.author, banner=banner,
+                  data_kind=info["kind"], build_date=date.today().strftime("%d.%m.%Y"),
+                  generator="nbconvert-fallback", appendix_word=APPENDIX_WORD,
+                  index_heading=INDEX_HEADING, index_id=pandoc_identifier(INDEX_HEADING, set()))
+    old = last.get("pages", {})
+    record: dict[str, dict] = {}
+    warnings: list[str] = []
+    done: dict[str, list[str]] = {"rendered": [], "reused": []}
+    env = exporter = None
+    for k, (page, rp) in enumerate(zip(pages, readers)):
+        prev = toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING}
+        nxt = toc[k + 1] if k + 1 < len(toc) else None
+        cited = {label: registry[label].number + registry[label].page for label in _cited(rp) if label in registry}
+        key = _digest(rp.cells, toc, prev, nxt, cited, banner, common, templates_key, renderer)
+        target = out / page.page
+        was = old.get(page.id)
+        if was and was.get("key") == key and previous and (previous / page.page).is_file():
+            shutil.copy2(previous / page.page, target)
+            record[page.id] = was
+            warnings += was.get("warnings", [])
+            done["reused"].append(page.id)
+            continue
+        from bs4 import BeautifulSoup
+        from markupsafe import Markup
+
+        env = env or _jinja()
+        exporter = exporter or _exporter()
+        page_warnings: list[str] = []
+        body, _ = exporter.from_notebook_node(reader_notebook(rp, registry, page_warnings))
+        soup = BeautifulSoup(resolve_renderer(body, renderer), "html.parser")
+        sections = number_sections(soup, page)
+        target.write_text(env.get_template("page.html.j2").render(
+            **common, toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[k],
+            sections=sections, body=Markup(str(soup)), prev=prev, next=nxt), encoding="utf-8")
+        text = _page_text(soup)
+        check_text(str(target), text)
+        record[page.id] = {"key": key, "text": text, "warnings": page_warnings}
+        warnings += page_warnings
+        done["rendered"].append(page.id)
+    _write_index(out, env or _jinja(), common, toc, meta, banner)
+    search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
+    search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
+    _write_static(out, search)
+    notebooks = copy_assets(root, out, previous, names=_book_notebooks(root), templates_key=templates_key)
+    (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
+        (banner.title, banner.text, banner.level)), "notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
+    return [out / "index.html", *(out / p.page for p in pages)], warnings, done
+
+
+def _write_index(out: Path, env, common: dict, toc: list[dict], meta, banner) -> None:
+    from markupsafe import Markup
+
+    from bs4 import BeautifulSoup
+
+    intro = BeautifulSoup(markdown_to_html((TEMPLATES / "index_intro.md").read_text(encoding="utf-8")), "html.parser")
+    used = {common["index_id"], "innhold"}
+    for tag in intro.find_all(["h2", "h3", "h4", "h5", "h6"]):   # the front page is unnumbered
+        tag["id"] = tag.get("id") or pandoc_identifier(tag.get_text(" ", strip=True), used)
+        tag["class"] = [*tag.get("class", []), "unnumbered"]
+    intro = str(intro)
+    (out / "index.html").write_text(env.get_template("page.html.j2").render(
+        **common, toc=toc, page="index.html", is_index=True, heading=meta.title,
+        intro=Markup(intro), body="", sections=[], prev=None, next=toc[0]), encoding="utf-8")
+
+
+def _write_static(out: Path, search: list[dict]) -> None:
+    static = out / "static"
+    static.mkdir(exist_ok=True)
+    for name in STATIC:
+        shutil.copy2(TEMPLATES / "static" / name, static / name)
+    from pygments.formatters import HtmlFormatter
+
+    (static / "pygments.css").write_text(HtmlFormatter(style=CODE_STYLE).get_style_defs(".highlight"),
+                                         encoding="utf-8")
+    (static / "search-index.js").write_text(
+        "window.TILLIT_SEARCH = " + json.dumps(search, ensure_ascii=False) + ";\n", encoding="utf-8")
+
+
+def check_text(page: str, visible: str) -> None:
+    """Last guard: no page may show a traceback or a raw Python repr."""
+    for pattern in REPR_PATTERNS:
+        m = pattern.search(visible)
+        if m:
+            raise BookError(f"{page}: siden viser rå Python-utdata ({m.group(0)!r})")
