@@ -56,11 +56,13 @@ def test_every_step_printed_with_seconds_and_status(compendium):
 
 def test_book_index_links_every_chapter(compendium):
     root, _, _ = compendium
+    from tillit.book.render import book_pages
+
     index = (root / "outputs" / "book" / "index.html").read_text(encoding="utf-8")
-    for nb in load_pipeline(root=root).notebooks:
-        if nb.book:
-            assert f'href="{nb.name}.html"' in index, nb.name
-            assert (root / "outputs" / "book" / f"{nb.name}.html").is_file()
+    # Pages come from the notebooks' headings (chapters, and appendices such as app-data.html).
+    for page in book_pages(root):
+        assert f'href="{page.page}"' in index, page.id
+        assert (root / "outputs" / "book" / page.page).is_file()
 
 
 def test_executed_notebooks_have_no_errors(compendium):
