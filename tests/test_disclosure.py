@@ -49,7 +49,7 @@ def test_small_cells_are_suppressed_and_marked():
     assert shown.loc["NAY", "Leder"] == 12
     assert t.n_suppressed == 2
     assert reasons(t) == {("NAV-kontor", "Leder"): REASON_SMALL, ("NKS", "Leder"): REASON_SMALL}
-    assert t.footnote == FOOTNOTE.format(min_cell=5) and "færre enn 5" in t.footnote
+    assert t.footnote == FOOTNOTE.format(min_cell="fem") and "færre enn fem" in t.footnote  # a word: no bare digit in prose
 
 
 def test_cell_at_min_cell_is_published():

@@ -254,6 +254,22 @@ def test_notebook_page_anchors_each_code_cell():
     assert page.index('id="celle-1"') < page.index('id="celle-2"') and "Tilbake til boka" in page
 
 
+def test_notebook_page_leaves_out_bare_object_reprs_and_keeps_real_output():
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("df", execution_count=1)
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/plain": "<pandas.core.frame.DataFrame object at 0x7f>"},
+                               execution_count=1),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "mellomregning 42"}, execution_count=1),
+        nbformat.v4.new_output("stream", name="stdout", text="<tillit.X object at 0x1> i en utskrift\n")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell]
+    page = notebook_page(nb, "02_innledning")
+    assert "&lt;pandas." not in page and "<pandas." not in page
+    assert "mellomregning 42" in page and "i en utskrift" in page
+
+
 def test_caption_counts_are_marked_whatever_the_spaces():
     html = report.caption_html("Mål og føringer (n = 542 mål/føringer; n\u00a0=\u00a03\u00a0660)", "modell")
     assert html.count('data-kind="modell"') == 2 and ">542<" in html and ">3\u00a0660<" in html

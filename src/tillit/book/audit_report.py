@@ -60,7 +60,7 @@ def audit_text(ctx) -> str:
         text += (f" Revisjonen fant {num(len(result['violations']) + len(result['unaudited']))} tall som ikke "
                  "er godt nok beskyttet; byggingen skal da ha stoppet.")
     if result.get("outside_gate"):
-        text += (f" {fmt.num(len(result['outside_gate']))} tabeller har antall som ikke kom fra porten (for "
+        text += (f" {ctx.num.count(len(result['outside_gate']))} tabeller har antall som ikke kom fra porten (for "
                  "eksempel antall prosjekter, eller antallet respondenter i en modell); de er ikke revidert og er "
                  f"listet i {AUDIT_NAME}.")
     return text

@@ -144,7 +144,7 @@ def explanation_markdown(synthetic: bool = True) -> str:
         "med sin egen presisjon, og tallene i dem er modelltall når dataene er syntetiske. Holder du "
         "pekeren over et tall, står det hva slags tall det er; skjermlesere leser «modelltall» etter "
         f"hvert modelltall i teksten. {now} Påstander om rekkefølge og størrelse i teksten («høyest», "
-        "«oftest», «nr. 7») er regnet ut fra tabellen eller figuren de viser til, og boka testes på at "
+        "«oftest», en plassering i en rangering) er regnet ut fra tabellen eller figuren de viser til, og boka testes på at "
         "de stemmer med den."
     )
 

@@ -66,11 +66,22 @@ class Problem:
         return f"{self.page}: [{self.check}] {self.text}" + (f" – {self.detail}" if self.detail else "")
 
 
+def _is_markdown_provenance(el: Tag) -> bool:
+    """Quarto renders the provenance line from its Markdown form: a paragraph that opens with an
+    emphasis linking the executed notebook's page (the fallback's has class "provenance")."""
+    if el.name != "p":
+        return False
+    first = next((c for c in el.children if isinstance(c, Tag)), None)
+    return first is not None and first.name == "em" and first.select_one('a[href*="notebooks/"]') is not None
+
+
 def _skip(tag: Tag, allow: tuple[str, ...] = ()) -> bool:
     """Whether ``tag`` (or a parent) is not reading text: code, chrome, provenance, a number span."""
     for el in [tag, *tag.parents]:
         if not isinstance(el, Tag):
             continue
+        if _is_markdown_provenance(el):
+            return True
         classes = set(el.get("class") or [])
         if (el.name in SKIP_TAGS and el.name not in allow) or classes & SKIP_CLASSES or classes & CHROME:
             return True

@@ -149,6 +149,9 @@ def notebook_page(nb, title: str, back: str = "../index.html") -> str:
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not _bare_repr(o)]
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input_prompt = False
     body, _ = exporter.from_notebook_node(nb)
@@ -166,6 +169,20 @@ def notebook_page(nb, title: str, back: str = "../index.html") -> str:
     banner = (f'<p style="font-family:sans-serif;background:#fdf3e3;padding:.6rem 1rem;margin:0">'
               f'Kjørt notatbok: {html.escape(title)} · <a href="{html.escape(back)}">Tilbake til boka</a></p>')
     return _insert_after_body(body, banner)
+
+
+BARE_REPR_RE = re.compile(r"^<[\w.]+ object at 0x[0-9a-fA-F]+>$")
+
+
+def _bare_repr(output) -> bool:
+    """An output that is nothing but Python's default repr ("<pandas.… object at 0x…>"): it
+    says nothing to a reader and names no value, so the notebook page leaves it out."""
+    if output.get("output_type") not in ("execute_result", "display_data"):
+        return False
+    data = output.get("data", {})
+    text = data.get("text/plain", "")
+    text = "".join(text) if isinstance(text, list) else text
+    return set(data) == {"text/plain"} and bool(BARE_REPR_RE.match(text.strip()))
 
 
 def _insert_after_body(page: str, fragment: str) -> str:

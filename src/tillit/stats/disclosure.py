@@ -38,6 +38,7 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from tillit import fmt
 from tillit.stats.register import for_csv, register_counts, register_means, register_shares, write_register
 
 MARK = "–*"
@@ -85,7 +86,7 @@ class GatedTable:
 
     @property
     def footnote(self) -> str:
-        return FOOTNOTE.format(min_cell=self.min_cell) if self.n_suppressed else ""
+        return FOOTNOTE.format(min_cell=fmt.number_word(self.min_cell)) if self.n_suppressed else ""
 
     @property
     def all_suppressed(self) -> bool:

@@ -53,7 +53,7 @@ def _index_qmd(root: Path, pages: list[Page], banner: Banner) -> str:
     listing = "\n".join(f"- [{p.heading}]({p.page})" for p in pages)
     return (f"# {INDEX_HEADING} {{.unnumbered}}\n\n{_banner_markdown(banner)}\n\n"
             + (TEMPLATES / "index_intro.md").read_text(encoding="utf-8").strip()
-            + f"\n\n## Innhold {{.unnumbered}}\n\n{listing}\n")
+            + f"\n\n## Innhold {{.unnumbered}}\n\n::: {{.chapter-list}}\n{listing}\n:::\n")
 
 
 def quarto_config(root: Path, pages: list[Page] | None = None, renderer: str = "Quarto") -> dict:
@@ -171,13 +171,28 @@ def render_quarto(root: Path, tmp_out: Path, renderer: str | None = None) -> tup
 
 
 PAGINATION_TAG_RE = re.compile(r'<a\b[^>]*\bclass="pagination-link"[^>]*>')
+PARAGRAPH_RE = re.compile(r"<p><em>(.*?)</em>(.*?)</p>", re.S)
+TABLE_FLOAT_RE = re.compile(r'(<div id="tbl-[^"]+" class=")(quarto-float\b)')
+
+
+def _provenance_class(m: re.Match) -> str:
+    """The provenance line (tillit.book.provenance.markdown: an emphasis linking the notebook's
+    page, or followed by the CSV download) gets the fallback's class, so styles and the
+    number checks treat it alike in both books."""
+    lead, rest = m.group(1), m.group(2)
+    if 'href="notebooks/' in lead or re.search(r'href="[^"]+\.csv"', rest):
+        return f'<p class="provenance"><em>{lead}</em>{rest}</p>'
+    return m.group(0)
 
 
 def _fix_page(page: Path) -> None:
     """Quarto 1.10 labels its previous/next links with the bare chapter title, so a reader of
     "2 Innledning" hears "Innledning" (WCAG 2.5.3, axe label-content-name-mismatch): drop the
-    aria-label and let the visible text name the link."""
+    aria-label and let the visible text name the link. Provenance lines and table floats get
+    the fallback's classes (provenance, tillit-table)."""
     text = page.read_text(encoding="utf-8")
     fixed = PAGINATION_TAG_RE.sub(lambda m: re.sub(r'\s+aria-label="[^"]*"', "", m.group(0)), text)
+    fixed = PARAGRAPH_RE.sub(_provenance_class, fixed)
+    fixed = TABLE_FLOAT_RE.sub(r"\1tillit-table \2", fixed)
     if fixed != text:
         page.write_text(fixed, encoding="utf-8")
