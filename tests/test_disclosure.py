@@ -179,6 +179,81 @@ def test_hidden_cells_add_up_to_min_cell():
     assert values[hidden].sum() >= 5
 
 
+# NKS's answers on «Mål- og resultatstyring» by role, as the twin gave them (tbl-mrs-rolle):
+# three roles without a «Vet ikke».
+NKS_BY_ROLE = {"medarbeider": [26, 60, 114, 47, 10, 9], "leder": [3, 6, 14, 9, 3, 0],
+               "tillitsvalgt": [3, 4, 6, 1, 2, 0], "verneombud": [3, 1, 4, 5, 0, 0]}
+
+
+def _publish_by_role(out, monkeypatch, *, protect: bool):
+    """The table by role and the whole population's distribution (its column totals), gated
+    and registered as a chapter does; `protect=False` is the gate before its interval check."""
+    from tillit.data.codebook import load_codebook
+    from tillit.stats import tables
+
+    cb = load_codebook()
+    codes = [1, 2, 3, 4, 5, 9]
+    rows = [(role, code) for role, k in NKS_BY_ROLE.items() for code, n in zip(codes, k) for _ in range(n)]
+    survey = pd.DataFrame(rows, columns=["role", "f_mor"]).assign(
+        unit_type="nks", line="arbeid_tjeneste", submitted_at=pd.Timestamp("2023-03-01"))
+    survey["f_mor"] = survey["f_mor"].astype("Int8")
+    if not protect:
+        monkeypatch.setattr(Gate, "_protect_shares", lambda self, *a, **k: None)
+    tables.SOURCES.clear()
+    gate = Gate(5, out / "disclosure_log.csv")
+    by_role = tables.distribution(survey, ["f_mor"], cb, by="role").set_index("role")
+    whole = tables.distribution(survey, ["f_mor"], cb, by="unit_type").set_index("unit_type")
+    cols = [1, 2, 3, 4, 5, tables.DK]
+    table = gate.shares("kap/tbl-mrs-rolle", by_role[cols])
+    gate.shares("kap/fig-mrs-enhet", whole[cols])
+    gate.write_log()
+    return table
+
+
+def test_rows_and_columns_together_do_not_pin_a_hidden_dont_know(tmp_path, monkeypatch):
+    from tillit.data.codebook import load_codebook
+    from tillit.stats import audit
+
+    # Before: each row and column has two hidden cells, but the leaders' and tillitsvalgtes
+    # «Vet ikke» (both 0) and their middle category form a closed loop: the audit pins them.
+    with monkeypatch.context() as mp:
+        before = _publish_by_role(tmp_path / "before", mp, protect=False)
+    result = audit.run_audit(tmp_path / "before", min_cell=5, codebook=load_codebook())
+    assert {(f.row, f.quantity) for f in result.violations} >= {
+        ("leder", "antall «Vet ikke»"), ("tillitsvalgt", "antall «Vet ikke»")}, result.message()
+    assert not before.suppressed.loc["medarbeider", 3]
+    # After: the gate bounds the table by linear programming and hides one more cell, the
+    # largest that opens the loop (the employees' middle category); nothing can be pinned.
+    after = _publish_by_role(tmp_path / "after", monkeypatch, protect=True)
+    result = audit.run_audit(tmp_path / "after", min_cell=5, codebook=load_codebook())
+    assert result.ok, result.message()
+    assert result.narrowest >= 5
+    added = after.suppressed & ~before.suppressed
+    assert added.to_numpy().sum() == 1 and added.loc["medarbeider", 3]
+    assert reasons(after)[("medarbeider", "3")] == REASON_COMPLEMENT
+    # The roles' positive and negative shares (4 + 5, 1 + 2) stay published for the leaders.
+    assert not after.suppressed.loc["leder", [1, 2, 4, 5]].any()
+
+
+def test_the_interval_check_leaves_a_protected_table_as_it_was(monkeypatch):
+    from tillit.stats.intervals import widths
+
+    answers = pd.DataFrame({1: [10, 3, 8], 2: [20, 4, 9], 3: [40, 30, 20], "Vet ikke": [9, 2, 6]},
+                           index=["NAV-kontor", "NKS", "NAY"])
+    checked = Gate(5).shares("dk", answers)
+    monkeypatch.setattr(Gate, "_protect_shares", lambda self, *a, **k: None)
+    heuristic = Gate(5).shares("dk", answers)
+    assert checked.log == heuristic.log and checked.suppressed.equals(heuristic.suppressed)
+    # …because no hidden count is pinned: rows (n) and columns (their totals) give 0 to 9 at best.
+    table = np.vstack([answers.to_numpy(float), answers.to_numpy(float).sum(axis=0)])
+    mask = np.vstack([checked.suppressed.iloc[:, :4].to_numpy(), np.zeros((1, 4), bool)])
+    equations = [[(i, j) for i in range(3)] + [(3, j)] for j in range(4)]
+    equations += [[(i, j) for j in range(4)] + [(i, 4)] for i in range(3)]
+    table = np.column_stack([table, table.sum(axis=1)])
+    mask = np.column_stack([mask, np.zeros(4, bool)])
+    assert min(widths(table, mask, equations).values()) >= 5
+
+
 def test_means_dont_know_goes_through_the_gate_and_takes_n_with_it():
     stats = pd.DataFrame({"n": [40, 183, 145], "mean": [3.1, 3.6, 3.7], "dont_know": [12, 0, 1]},
                          index=["Leder", "Tillitsvalgt", "Verneombud"])

@@ -212,6 +212,8 @@ class Gate:
         if ruled:
             inner = self._cell_rule(table_id, counts, np.asarray(small), ruled, log)
             mask.iloc[:, : counts.shape[1]] |= inner
+        if not self.legacy and mask.to_numpy().any():
+            self._protect_shares(table_id, counts, n, mask, np.asarray(small), total_row, log)
         gated = GatedTable(table_id, "shares", values.where(~mask), mask, self.min_cell, log)
         gated.register = register_shares(gated, raw, counts, total_row)
         return self._done(gated)
@@ -242,6 +244,27 @@ class Gate:
             inner[i, j] = True
             log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
         return inner
+
+    def _protect_shares(self, table_id: str, counts: pd.DataFrame, n: pd.Series, mask: pd.DataFrame,
+                        small: np.ndarray, total_row: bool, log: list[dict]) -> None:
+        """Rows and columns together must not pin a hidden count either (tillit.stats.intervals):
+        the counts with their n and, last, the column totals (the table's total row, or taken as
+        published); a further complement where a hidden count's interval is under min_cell."""
+        from tillit.stats.intervals import protect
+
+        m, k = counts.shape
+        table = np.column_stack([counts.to_numpy(dtype=float), n.to_numpy(dtype=float)])
+        hidden = mask.to_numpy().copy()
+        if not total_row:
+            table = np.vstack([table, table.sum(axis=0)])
+            hidden = np.vstack([hidden, np.zeros((1, k + 1), dtype=bool)])
+        last = table.shape[0] - 1
+        equations = [[(i, j) for j in range(k + 1)] for i in range(last + 1)]
+        equations += [[*((i, j) for i in range(last)), (last, j)] for j in range(k + 1)]
+        groups = [i for i in range(m - int(total_row)) if not small[i]]
+        for i, j in protect(table, hidden, equations, self.min_cell, [(i, j) for i in groups for j in range(k)]):
+            mask.iat[i, j] = True
+            log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
 
     # -- means ---------------------------------------------------------------------------
     def means(self, table_id: str, df: pd.DataFrame, n_col: str = "n",
