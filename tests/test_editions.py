@@ -489,3 +489,63 @@ def test_the_audit_of_all_books_together_finds_what_no_book_alone_gives_away(tmp
     assert d["okonomilinjen"].status == "withheld"
     assert [f.row for f in d["okonomilinjen"].findings] == ["kontroll × n"]
     assert d["okonomilinjen"].findings[0].table_id == "nav:01_a/unit_type"
+
+
+# --------------------------------------------------------------------------------------
+# The edition on every page of its book (both renderers)
+# --------------------------------------------------------------------------------------
+def _edition_book(tmp_path: Path, edition: str | None) -> Path:
+    """The renderers' fixture book, its notebooks run (as papermill records it) for `edition`;
+    the data step for the whole of NAV, as an edition's book copies it from the main build."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from book_fixture import build_fake_root
+
+    root = build_fake_root(tmp_path)
+    for name in ("codebook.yml", "editions.yml"):
+        shutil.copy(REPO / "params" / name, root / "params" / name)
+    for path in sorted((root / "outputs" / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        key = "nav" if path.stem.startswith("00_") or edition is None else edition
+        nb["metadata"]["papermill"] = {"parameters": {"edition": key, "min_cell": 5}}
+        path.write_text(json.dumps(nb), encoding="utf-8")
+    return root
+
+
+def test_every_page_of_an_editions_book_names_the_edition_in_both_renderers(tmp_path):
+    from bs4 import BeautifulSoup
+
+    from tillit.book import render as book
+
+    root = _edition_book(tmp_path / "nks", "nks")
+    result = book.render(root, renderer="fallback")
+    pages = [*result.pages, root / "outputs" / "book" / "index.html"]
+    assert len(pages) > 5
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        banner = soup.select_one(".data-banner").get_text(" ", strip=True)
+        assert "Utgave: NAV kontaktsenter (NKS)" in banner, page.name
+        assert "respondentene med enhetstype NAV kontaktsenter (NKS)." in banner and "Syntetiske data" in banner, page.name
+        assert "NAV kontaktsenter (NKS)" in soup.select_one(".data-tag").get_text(), page.name
+    # Quarto: the banner cell opening every chapter's notebook, and the front page.
+    project = book.write_quarto_project(tmp_path / "nks-quarto" / "_quarto", root)
+    for nb_path in sorted(project.parent.glob("*.ipynb")):
+        first = json.loads(nb_path.read_text(encoding="utf-8"))["cells"][1]
+        source = "".join(first["source"])
+        assert first["id"] == "data-banner" and "## Utgave: NAV kontaktsenter (NKS) · Syntetiske data" in source
+        assert "Denne boka er utgaven for NAV kontaktsenter (NKS)" in source, nb_path.name
+    assert "Utgave: NAV kontaktsenter (NKS)" in (project.parent / "index.qmd").read_text(encoding="utf-8")
+
+
+def test_the_main_book_banner_names_no_edition_and_a_mixed_book_is_refused(tmp_path):
+    from tillit.book.render.structure import BookError, banner_for, data_source
+
+    whole = _edition_book(tmp_path / "nav", None)
+    banner = banner_for(data_source(whole))
+    assert banner.title == "Syntetiske data" and "Utgave" not in banner.text
+    mixed = _edition_book(tmp_path / "mixed", "nks")
+    path = mixed / "outputs" / "notebooks" / "02_innledning.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"]["papermill"]["parameters"]["edition"] = "ledere"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    with pytest.raises(BookError, match=r"boka blander utgaver: .*\(nks\).*02_innledning\.ipynb \(ledere\)"):
+        data_source(mixed)

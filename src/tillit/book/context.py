@@ -47,6 +47,16 @@ def data_source_text(source: dict) -> tuple[str, str]:
     )
 
 
+def edition_text(edition, codebook: Codebook) -> tuple[str, str]:
+    """(title, text) naming an edition's part of NAV: the notebook's own note and, through
+    tillit.book.render.structure.banner_for, the banner on every page of its book."""
+    return (f"Utgave: {edition.title}",
+            f"Denne boka er utgaven for {edition.title}, respondentene med {edition.describe(codebook)}. "
+            "Kapitlene regner "
+            "ut tallene for denne delen av NAV; der sammenligningen sier noe, står tallene for hele NAV "
+            "ved siden av.")
+
+
 @dataclass
 class Context:
     name: str
@@ -310,11 +320,8 @@ class Context:
 
     def banner(self) -> None:
         if not self.is_whole:
-            display.show_callout(
-                f"Denne utgaven gjelder {self.edition.title} ({self.edition.describe(self.codebook)}). "
-                "Alle tall er regnet ut for denne delen av NAV; der sammenligningen sier noe, står "
-                "tallene for hele NAV ved siden av.", kind="edition", level="note",
-                title=f"Utgave: {self.edition.title}")
+            title, text = edition_text(self.edition, self.codebook)
+            display.show_callout(text, kind="edition", level="note", title=title)
         if not self.data_source:
             return
         level, text = data_source_text(self.data_source)

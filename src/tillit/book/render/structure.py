@@ -246,7 +246,10 @@ def data_source(root: Path) -> dict:
     kind = info.get("kind") if isinstance(info, dict) else None
     if kind not in ("synthetic", "real"):
         raise BookError(f"{path}: feltet 'kind' er {kind!r}, forventet 'synthetic' eller 'real'")
-    return info
+    from tillit.book.render.edition import book_edition
+
+    edition = book_edition(root)  # an edition's book names it on every page (banner_for)
+    return {**info, "edition": edition} if edition else info
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,9 @@ def banner_for(info: dict) -> Banner:
 
     level, text = data_source_text(info)
     title = "Syntetiske data" if info["kind"] == "synthetic" else "Reelle data"
+    if info.get("edition"):  # an edition's book: every page names it (book_edition)
+        ed = info["edition"]
+        return Banner(f"{ed['title']} · {title}", f"{ed['text']} {text}", level)
     return Banner(title, text, level)
 
 
