@@ -57,3 +57,28 @@ def test_rank_factors_orders_by_share_that_affects(survey):
 def test_wilson_interval_contains_estimate():
     lo, hi = tables.wilson(np.array([27]), np.array([100]))
     assert lo[0] < 0.27 < hi[0]
+
+
+def test_a_row_finds_its_own_source_among_equal_counts():
+    """In an edition of one unit type the row by unit type has the counts of the edition's
+    whole distribution, and two questions can share a role's n and mean: the row's label (its
+    group, its item) picks the source, so the audit can bound what the row hides."""
+    cb = load_codebook()
+    codes = [1, 2, 3, 3, 4, 9, 2, 3]
+    df = pd.DataFrame({"unit_type": "kontroll", "role": ["leder", "medarbeider"] * 4, "line": "okonomi",
+                       "f_mor": pd.array(codes, dtype="Int8"), "f_tid": pd.array(codes, dtype="Int8")})
+    tables.SOURCES.clear()
+    whole = tables.distribution(df, ["f_mor"], cb)
+    by_unit = tables.label_groups(tables.distribution(df, ["f_mor"], cb, by="unit_type"), cb)
+    cols = [1, 2, 3, 4, 5, tables.DK]
+    row = by_unit.iloc[0]
+    found = tables.SOURCES.find("distribution", int(row["n"]), [row[c] for c in cols], str(row["unit_type"]))
+    assert found is not None and dict(found.group) == {"unit_type": "kontroll"}
+    found = tables.SOURCES.find("distribution", int(whole["n"].iloc[0]), [whole[c].iloc[0] for c in cols], "f_mor")
+    assert found is not None and found.group == ()
+    # Two questions, equal answers: the item in the row's label decides; without it, none is taken.
+    means = pd.concat([tables.mean(df, item, by="role", cb=cb).assign(item=item) for item in ("f_mor", "f_tid")])
+    leader = means[means["role"] == "leder"].iloc[1]
+    found = tables.SOURCES.find("mean", int(leader["n"]), [leader["mean"]], "f_tid / leder")
+    assert found is not None and found.item == "f_tid" and dict(found.group) == {"role": "leder"}
+    assert tables.SOURCES.find("mean", int(leader["n"]), [leader["mean"]], "Leder") is None

@@ -79,17 +79,31 @@ class Sources:
 
     def find(self, measure: str, n: int, values, text: str) -> Source | None:
         """The one source with these values whose group labels (or keys) all occur in `text`
-        (the row's labels as published); None when there is none or more than one."""
+        (the row's labels as published); None when there is none or more than one.
+
+        Where several remain, the one a group and an item in `text` name: in an edition of one
+        unit type its row in a table by unit type counts what the edition's whole distribution
+        counts, and two questions may share a role's n and mean; the row's label tells them apart."""
         sig = signature(values)
         hits = [s for s in self._rows.get((measure, int(n)), []) if s.signature == sig]
+
+        def named(s: Source) -> bool:
+            return all(lab in text or key in text for lab, (_, key) in zip(s.labels, s.group))
+
         if len(hits) > 1:
-            hits = [s for s in hits if all(lab in text for lab in s.labels)] or hits
-        distinct = {(s.item, s.group, s.universe, s.population, s.codes, s.denominator) for s in hits}
-        return hits[0] if len(distinct) == 1 else None
+            hits = [s for s in hits if named(s)] or hits
+        for narrower in (lambda s: bool(s.group), lambda s: bool(s.item) and s.item in text):
+            if len(_distinct(hits)) > 1:
+                hits = [s for s in hits if narrower(s)] or hits
+        return hits[0] if len(_distinct(hits)) == 1 else None
 
 
     def clear(self) -> None:
         self._rows.clear()
+
+
+def _distinct(hits: list[Source]) -> set[tuple]:
+    return {(s.item, s.group, s.universe, s.population, s.codes, s.denominator) for s in hits}
 
 
 SOURCES = Sources()
