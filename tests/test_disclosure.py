@@ -235,6 +235,23 @@ def test_rows_and_columns_together_do_not_pin_a_hidden_dont_know(tmp_path, monke
     assert not after.suppressed.loc["leder", [1, 2, 4, 5]].any()
 
 
+def test_the_complement_of_a_five_point_dont_know_is_the_middle_category():
+    # NAV kontroll on «Nærmeste leder»: 4 is the largest answer, but the share answering 4 or 5
+    # is published elsewhere (the 2017 comparison); hiding 4 would give 4 back, and with it the
+    # «Vet ikke». The middle category 3 is enough (2 + 27 ≥ 5) and is hidden instead.
+    answers = pd.DataFrame({1: [4, 20], 2: [10, 30], 3: [27, 40], 4: [36, 50], 5: [11, 30], "Vet ikke": [2, 9]},
+                           index=["f_leder", "f_tid"])
+    t = Gate(5).shares("faktorer", answers)
+    assert t.suppressed.loc["f_leder", "Vet ikke"] and t.suppressed.loc["f_leder", 3]
+    assert not t.suppressed.loc["f_leder", [1, 2, 4, 5]].any()
+    assert reasons(t)[("f_leder", "3")] == REASON_COMPLEMENT
+    # When the middle is too small to protect the hidden count, the largest is taken as before.
+    small_middle = answers.copy()
+    small_middle.loc["f_leder", 3] = 1
+    t = Gate(5).shares("faktorer", small_middle)
+    assert t.suppressed.loc["f_leder", 4] and not t.suppressed.loc["f_leder", 3]
+
+
 def test_the_interval_check_leaves_a_protected_table_as_it_was(monkeypatch):
     from tillit.stats.intervals import widths
 

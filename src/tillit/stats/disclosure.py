@@ -235,11 +235,11 @@ class Gate:
         if self.implicit_totals and m > 1:
             equations += [[(i, j) for i in range(m)] for j in range(k)]
         done = small[:, None] | inner
-        # The complement is the row's largest category (for a 1–5 scale mostly the middle one):
-        # the ends are also published as sums elsewhere ("stor eller svært stor grad"), and a
-        # hidden end category could be regained from such a sum.
+        # The complement is the scale's middle category where it is enough, else the row's
+        # largest: the ends are also published as sums elsewhere ("stor eller svært stor grad",
+        # the share positive), and a hidden end category could be regained from such a sum.
         extra = _complement(arr.astype(float), done, equations, prefer_last=False, need=self.min_cell,
-                            largest=True, protected=inner.copy())
+                            largest=True, protected=inner.copy(), preferred=_middle(counts.columns, m))
         for i, j in extra:
             inner[i, j] = True
             log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
@@ -262,7 +262,9 @@ class Gate:
         equations = [[(i, j) for j in range(k + 1)] for i in range(last + 1)]
         equations += [[*((i, j) for i in range(last)), (last, j)] for j in range(k + 1)]
         groups = [i for i in range(m - int(total_row)) if not small[i]]
-        for i, j in protect(table, hidden, equations, self.min_cell, [(i, j) for i in groups for j in range(k)]):
+        middle = _middle(counts.columns, 1)[0]
+        order = sorted(((i, j) for i in groups for j in range(k)), key=lambda c: (not middle[c[1]], -table[c], c))
+        for i, j in protect(table, hidden, equations, self.min_cell, order):
             mask.iat[i, j] = True
             log.append(self._record(table_id, counts.index[i], counts.columns[j], REASON_COMPLEMENT))
 
@@ -407,7 +409,7 @@ def _margin_equations(shape: tuple[int, int], row_totals: bool, col_totals: bool
 
 def _complement(values: np.ndarray, mask: np.ndarray, equations: list[list[tuple[int, int]]],
                 prefer_last: bool = True, need: float = 0, largest: bool = False,
-                protected: np.ndarray | None = None) -> list[tuple[int, int]]:
+                protected: np.ndarray | None = None, preferred: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Cells to suppress so that no equation has exactly one suppressed cell, and the hidden
     cells of an equation add up to at least `need` (else a hidden cell is pinned within an
     interval narrower than `need`: a hidden 2 beside a hidden 1 is known to be 0–3) wherever
@@ -415,7 +417,8 @@ def _complement(values: np.ndarray, mask: np.ndarray, equations: list[list[tuple
 
     Repeats over all equations until stable. The cell chosen is the smallest unsuppressed one
     of the equation that brings the hidden sum to `need` (the largest if none does; always the
-    largest with `largest`), a cell that is not a total preferred (the total is the last cell
+    largest with `largest`; a `preferred` cell that is enough before any other), a cell that is
+    not a total preferred (the total is the last cell
     of an equation when ``prefer_last``), ties broken by position, so the result is
     deterministic. ``mask`` is updated in place.
     """
@@ -439,11 +442,24 @@ def _complement(values: np.ndarray, mask: np.ndarray, equations: list[list[tuple
                 continue
             inner = candidates[:-1] if prefer_last and candidates[-1] == eq[-1] and len(candidates) > 1 else candidates
             enough = [] if largest else [c for c in inner if hidden_sum + values[c] >= need]
+            pref = [c for c in inner if preferred is not None and preferred[c] and hidden_sum + values[c] >= need]
+            if pref:
+                enough, inner = ([], pref) if largest else (pref, inner)
             choice = min(enough, key=lambda c: (values[c], c)) if enough else max(inner, key=lambda c: (values[c], c))
             mask[choice] = True
             added.append(choice)
             changed = True
     return added
+
+
+def _middle(columns, rows: int) -> np.ndarray:
+    """Cells of a scale's middle category (3 of 1–5: the ends of a five-point scale are the ones
+    published as sums; none for an even or shorter scale), rows × columns."""
+    codes = [j for j, c in enumerate(columns) if isinstance(c, (int, np.integer)) and not isinstance(c, bool)]
+    out = np.zeros((rows, len(columns)), dtype=bool)
+    if len(codes) >= 5 and len(codes) % 2:
+        out[:, codes[len(codes) // 2]] = True
+    return out
 
 
 def _total_key(index: pd.Index):

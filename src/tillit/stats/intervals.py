@@ -15,8 +15,9 @@ the audit does) over what the table publishes: its visible cells and every total
 `equations` (the gate takes the column totals as published, as they are elsewhere in the
 book). While a hidden cell's feasible interval is narrower than `need` (``min_cell``, the
 audit's criterion), one more cell is hidden: the largest visible cell that widens that
-interval enough (a large, mostly middle, category costs the reader least and is the one least
-likely to be published as part of a sum elsewhere), else the largest visible cell of its row.
+interval enough, in the caller's order (the gate tries the scale's middle category first, then
+the largest: they are the ones least likely to be published as part of a sum elsewhere, such as
+the share positive), else the first visible cell of its row.
 A table the heuristic already protects is left exactly as it was.
 """
 from __future__ import annotations
@@ -69,12 +70,13 @@ def widths(values: np.ndarray, mask: np.ndarray, equations: list[list[Cell]],
 
 def protect(values: np.ndarray, mask: np.ndarray, equations: list[list[Cell]], need: float,
             candidates: list[Cell]) -> list[Cell]:
-    """Hide cells among `candidates` until every hidden cell's interval is at least `need`
-    wide. ``mask`` is updated in place; returns the cells added, in order (deterministic)."""
+    """Hide cells among `candidates` (in the order they are to be tried) until every hidden
+    cell's interval is at least `need` wide. ``mask`` is updated in place; returns the cells
+    added, in order (deterministic)."""
     added: list[Cell] = []
     while True:
         narrow = [c for c, w in sorted(widths(values, mask, equations).items()) if w < need - TOL]
-        visible = sorted((c for c in candidates if not mask[c]), key=lambda c: (-float(values[c]), c))
+        visible = [c for c in candidates if not mask[c]]
         if not narrow or not visible:
             return added
         cell = narrow[0]
