@@ -13,7 +13,11 @@ figure and ledger entry:
   reveals a single suppressed cell. For groups and "Vet ikke" counts the total is always taken
   as published (every figure's caption gives its n, and the response profile the sizes of the
   groups), so one hidden group always brings a second; a table of counts protects the totals
-  it publishes itself.
+  it publishes itself. A hidden "Vet ikke" on a five-point scale takes the middle category as
+  its row's complement where that is enough (the ends are published as sums elsewhere).
+* **Rows and columns together** – in a shares table every hidden count is then bounded by
+  linear programming over the table's rows and columns (tillit.stats.intervals), and where one
+  is pinned to an interval narrower than ``min_cell`` a further cell is hidden.
 * Suppressed cells are ``NaN`` in numeric output and :data:`MARK` in displayed output, with
   one footnote (:data:`FOOTNOTE`). Primary and complementary cells look the same, so the
   display does not tell which cell is the small one.
