@@ -354,3 +354,29 @@ def test_claims_wrap_numbers_nest_and_refuse_what_the_table_contradicts(ctx):
     assert say.claim("høyest", table="tbl-x", column="Negativt", rows="D", values=vals) == "høyest"  # suppressed row
     with pytest.raises(ClaimError):
         say.claim("oftest", table="tbl-x", column="Negativt", rows="B", values=vals)
+
+
+def test_the_role_table_of_a_small_edition_gives_no_hidden_count_away(processed, monkeypatch):
+    """NKS alone (the edition's population): tbl-mrs-rolle hides small «Vet ikke» counts, and the
+    audit over what the section publishes (the factor table, the figure by unit type and the
+    table by role) can bound none of them to less than min_cell. Without the gate's interval
+    check (stats.intervals) it could: the roles' zero «Vet ikke» formed a closed loop."""
+    from tillit.stats import audit
+    from tillit.stats.disclosure import Gate
+
+    full = pd.read_parquet(processed / "processed" / "survey_2023.parquet")
+    nks = full[full["unit_type"] == "nks"]
+
+    def publish(survey) -> audit.AuditResult:
+        ctx = make_ctx(processed, survey=survey)
+        steering.role_table(ctx, steering.mor_views(ctx, factors.factors(ctx)))
+        log = pd.read_csv(ctx.output_dir / "disclosure_log.csv")
+        assert ((log["table_id"] == "04_hovedfunn/tbl-mrs-rolle") & (log["column"] == "Vet ikke")).sum() >= 2
+        return audit.run_audit(ctx.output_dir, min_cell=5, codebook=ctx.codebook)
+
+    result = publish(nks)
+    assert result.ok, result.message()
+    with monkeypatch.context() as mp:
+        mp.setattr(Gate, "_protect_shares", lambda self, *a, **k: None)
+        before = publish(nks.copy())
+    assert any(f.table_id == "04_hovedfunn/tbl-mrs-rolle" for f in before.violations), before.message()
