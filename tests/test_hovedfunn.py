@@ -380,3 +380,27 @@ def test_the_role_table_of_a_small_edition_gives_no_hidden_count_away(processed,
         mp.setattr(Gate, "_protect_shares", lambda self, *a, **k: None)
         before = publish(nks.copy())
     assert any(f.table_id == "04_hovedfunn/tbl-mrs-rolle" for f in before.violations), before.message()
+
+
+def test_highest_units_are_claimed_against_the_other_units_when_all_employees_lie_between():
+    """Arbeids- og tjenestelinjen's employees: NKS 49 %, all employees 29 %, NAV-kontor 26 %: NAV-kontor
+    is no. 3 of the table's rows, but above every other unit type shown."""
+    from tillit.book.numbers import ClaimError, check_claim
+
+    vals = {"NKS": 49.2, "NAV-kontor": 26.2, "HOT": 22.7, "NAV fylke": 19.1, trust.ALL_EMPLOYEES: 28.6}
+    made = []
+
+    def claim(text, rows, op, k_=None):
+        rows = [rows] if isinstance(rows, str) else rows
+        problem = check_claim(op, rows, vals, k=k_)
+        if problem:
+            raise ClaimError(problem)
+        made.append((op, rows[0]))
+        return text
+
+    assert trust._highest_claim(claim, vals, ["NKS", "NAV-kontor"], ["HOT", "NAV fylke"], 2) == "høyest"
+    assert made == [("gt", "NKS"), ("gt", "NAV-kontor")]
+    made.clear()
+    vals[trust.ALL_EMPLOYEES] = 24.0  # below both: the table's top two
+    trust._highest_claim(claim, vals, ["NKS", "NAV-kontor"], ["HOT", "NAV fylke"], 2)
+    assert made == [("top", "NKS"), ("top", "NAV-kontor")]

@@ -120,9 +120,8 @@ def standouts_text(say: Say, t: Trust, k: int = 2) -> str:
     missing_units = (f" {t.by_unit.suppressed_text()} er prikket og inngår ikke i sammenligningen."
                      if not t.by_unit.complete() else "")
     above = t.high == t.high and all(t.by_unit.values[u] - t.high >= STANDOUT for u in top)
-    highest = "høyest"
-    for u in top:
-        highest = claim(highest, t.by_unit.label(u), "top", k)
+    highest = _highest_claim(claim, vals, [t.by_unit.label(u) for u in top],
+                             [t.by_unit.label(u) for u in t.by_unit.keys if u not in top], k)
     if above:
         stand = "skiller seg ut"
         for u in top:
@@ -131,6 +130,22 @@ def standouts_text(say: Say, t: Trust, k: int = 2) -> str:
     else:
         lead = "Ingen enhetstype skiller seg klart ut fra medarbeiderne samlet, men "
     return f"{lead}{highest} ligger {fmt.listing(named)} (@fig-tillit-enhet).{tail}{missing_units}"
+
+
+def _highest_claim(claim, vals: dict, top: list[str], rest: list[str], k: int) -> str:
+    """«høyest» claimed for the ``top`` units: among the table's top ``k`` rows; where the row of
+    all employees lies among them (in an edition one large unit can pull it above the second
+    unit), as larger than every other unit shown; unclaimed if even that fails (ties)."""
+    from tillit.book.numbers import check_claim
+
+    text = "høyest"
+    if all(check_claim("top", [u], vals, k=k) is None for u in top):
+        for u in top:
+            text = claim(text, u, "top", k)
+    elif rest and all(check_claim("gt", [u, *rest], vals) is None for u in top):
+        for u in top:
+            text = claim(text, [u, *rest], "gt")
+    return text
 
 
 def employees_share(ctx: Context, which: str) -> float:
