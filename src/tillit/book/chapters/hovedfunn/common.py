@@ -234,8 +234,10 @@ def pct_cells(values, decimals: int = 1) -> list[str]:
 
 
 def shown(values: Mapping | pd.Series, scale: float = 100.0) -> dict:
-    """Row label → value in the unit its table shows (percent for shares), for ``Say.claim``."""
-    return {str(k): (float("nan") if missing(v) else float(v) * scale) for k, v in dict(values).items()}
+    """Row label → value in the unit its table shows (percent for shares), for ``Say.claim``;
+    rounded to 10 decimals, so two shares equal but for float noise (7/9 summed in two orders)
+    tie in the claim's check as they do in :class:`Ranking`."""
+    return {str(k): (float("nan") if missing(v) else round(float(v) * scale, 10)) for k, v in dict(values).items()}
 
 
 def bullets(items: list[str]) -> str:
