@@ -37,7 +37,7 @@ def _built_edition(root: Path) -> str | None:
     from tillit.stats.audit import read_result
 
     base = root / "outputs" / "editions"
-    keys = sorted(p.name for p in base.glob("*/notebooks") if p.is_dir()) if base.is_dir() else []
+    keys = sorted(p.parent.name for p in base.glob("*/notebooks") if p.is_dir()) if base.is_dir() else []
     for key in sorted(keys, key=lambda k: k != FIXTURE_EDITION):
         audit = read_result(base / key)
         if audit is not None and audit.get("ok") and (base / key / "book" / "index.html").is_file():
