@@ -161,6 +161,16 @@ class _Tee(io.TextIOBase):
     def flush(self) -> None:
         self.stream.flush()
 
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", "utf-8")
+
 
 def no_op_transcript(printed: str, finished: str, raw_dir: str) -> list[str]:
     """What a no-op build prints, from what the build that wrote the stamp printed: every step
