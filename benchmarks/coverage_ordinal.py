@@ -51,32 +51,38 @@ TARGET = (0.93, 0.97)
 _STATE: dict = {}
 
 
-def _init(models: list[str], draws: int, bootstrap: bool, simulator: bool, brant: bool) -> None:
+def _init(models: list[str], draws: int, bootstrap: bool, simulator: bool, brant: bool,
+          calibrated: bool = False) -> None:
     warnings.simplefilter("ignore")
     spec = o.load_models()
     truths = read_yaml(repo_root() / "params" / "synthetic.yml")["outcomes"]
     _STATE.update(models=models, spec=spec, draws=draws, bootstrap=bootstrap, simulator=simulator, brant=brant,
+                  calibrated=calibrated,
                   truth={m: {**truths[spec.get(m).outcome], "outcome": spec.get(m).outcome} for m in models})
 
 
-def _data(seed: int) -> pd.DataFrame:
+def _data(seed: int, model: str) -> pd.DataFrame:
+    """One draw for `model`: the twin (the same frame for every model of a seed), or the
+    simulator, which draws only the one outcome (so each model gets its own stream)."""
     if _STATE["simulator"]:
-        first = _STATE["truth"][_STATE["models"][0]]
-        return o.simulate_survey(3660, first, seed=seed)
-    from tillit.data import synth
+        k = _STATE["models"].index(model)
+        return o.simulate_survey(3660, _STATE["truth"][model], seed=seed * 16 + k)
+    if _STATE.get("_frame", (None,))[0] != seed:
+        from tillit.data import synth
 
-    return synth.generate_clean(seed=seed)["survey_2023"]
+        _STATE["_frame"] = (seed, synth.generate_survey(seed=seed, calibrate_outcomes=_STATE["calibrated"]))
+    return _STATE["_frame"][1]
 
 
 def one_seed(i: int) -> list[dict]:
     """Every model and coefficient of one realisation of the twin."""
     seed = 10_000 + i
-    t0 = time.perf_counter()
-    data = _data(seed)
-    t_data = time.perf_counter() - t0
     rows = []
     spec = _STATE["spec"]
     for name in _STATE["models"]:
+        t0 = time.perf_counter()
+        data = _data(seed, name)
+        t_data = time.perf_counter() - t0
         truth = _STATE["truth"][name]
         t1 = time.perf_counter()
         try:
@@ -122,14 +128,18 @@ def one_seed(i: int) -> list[dict]:
 def report(df: pd.DataFrame, seeds: int, elapsed: float, workers: int) -> None:
     errors = df[df.get("error").notna()] if "error" in df else df.iloc[:0]
     ok = df[df["kolonne"].notna()]
-    print(f"Data: {'simulate_survey' if _STATE['simulator'] else 'tvillingen (synth.generate_clean)'}, "
-          f"{seeds} frø (10 000 …), {workers} prosesser, {elapsed:.0f} s i alt "
+    source = ("simulate_survey" if _STATE["simulator"] else
+              "tvillingen (synth.generate_survey), utfallene " +
+              ("kalibrert til de publiserte andelene" if _STATE["calibrated"] else "ikke kalibrert"))
+    first = int(ok["seed"].min()) if len(ok) else 0
+    kinds = "CR1, CR2-variantene" + (" og villbootstrap" if _STATE["bootstrap"] else " (ikke villbootstrap)")
+    print(f"Data: {source}; {seeds} frø (10 000 + {first} …); {kinds}; {workers} prosesser, {elapsed:.0f} s i alt "
           f"({elapsed * workers / max(1, seeds):.2f} CPU-s per frø)")
     if len(errors):
         print(f"{len(errors)} tilpasninger feilet:", errors["error"].value_counts().to_dict())
     per = ok.drop_duplicates(["seed", "model"])
     print("Median tid per frø og modell: data {:.3f} s (per frø), tilpasning {:.3f} s, CR2 {:.3f} s, "
-          "villbootstrap {:.3f} s".format(per["t_data"].median(), per["t_fit"].median(),
+          "villbootstrap {:.3f} s".format(per.groupby("seed")["t_data"].sum().median(), per["t_fit"].median(),
                                           per["t_cr2"].median(), per["t_boot"].median()))
     outside = []
     for model, sub in ok.groupby("model", sort=False):
@@ -162,6 +172,10 @@ def report(df: pd.DataFrame, seeds: int, elapsed: float, workers: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=1000)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds 10 000 + first … (to add to an earlier run)")
+    ap.add_argument("--calibrated", action="store_true",
+                    help="calibrate the outcomes to the published shares, as the book's twin does "
+                         "(the truth is then only approximately the model's; docs/ordinal.md)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--models", nargs="+", default=["trust", "mor_effect"])
     ap.add_argument("--draws", type=int, default=399, help="bootstrap draws per test")
@@ -170,18 +184,19 @@ def main() -> None:
     ap.add_argument("--brant", action="store_true", help="also how often Brant rejects PO (which holds)")
     ap.add_argument("--csv", type=Path, help="write every (seed, model, coefficient) row here")
     args = ap.parse_args()
-    init = (args.models, args.draws, not args.no_bootstrap, args.simulator, args.brant)
+    init = (args.models, args.draws, not args.no_bootstrap, args.simulator, args.brant, args.calibrated)
     _init(*init)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     t0 = time.perf_counter()
     rows: list[dict] = []
     if args.workers > 1:
         with get_context("spawn").Pool(args.workers, initializer=_init, initargs=init) as pool:
-            for k, part in enumerate(pool.imap_unordered(one_seed, range(args.seeds), chunksize=4), 1):
+            for k, part in enumerate(pool.imap_unordered(one_seed, seeds, chunksize=4), 1):
                 rows += part
                 if k % 50 == 0:
                     print(f"  {k}/{args.seeds} frø, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     else:
-        for i in range(args.seeds):
+        for i in seeds:
             rows += one_seed(i)
     elapsed = time.perf_counter() - t0
     df = pd.DataFrame(rows).sort_values(["model", "seed"], kind="stable")
