@@ -12,6 +12,8 @@ the population-averaged scale a model without unit effects estimates (marginal_s
 
   standard  CR1 cluster-robust SE, normal quantile (the models' default; R clm + vcovCL)
   cr2       CR2 SE with its working-model reference distribution (tillit.stats.ordinal.fewcluster)
+  cr2_ik    CR2 SE with the reference distribution worked out under a random-intercept working
+            model (Imbens & Kolesár 2016; the unit variance estimated from the residuals)
   cr2_bm    CR2 SE with a t(Bell–McCaffrey df) quantile (the Satterthwaite summary of the same)
   cr2_g1    CR2 SE with a t(G − 1) quantile, G = all clusters in the model
   wild      wild cluster score bootstrap imposing the null (Webb weights): the truth is
@@ -45,8 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from tillit.config import read_yaml, repo_root  # noqa: E402
 from tillit.stats import ordinal as o  # noqa: E402
+from tillit.stats.ordinal import fewcluster as fc  # noqa: E402
 
-KINDS = ("standard", "cr2", "cr2_bm", "cr2_g1", "wild", "valgt")
+KINDS = ("standard", "cr2", "cr2_ik", "cr2_bm", "cr2_g1", "wild", "valgt")
 TARGET = (0.93, 0.97)
 _STATE: dict = {}
 
@@ -98,6 +101,8 @@ def one_seed(i: int) -> list[dict]:
         est, se2, df_bm = ci["estimat"].to_numpy(), ci["se_cr2"].to_numpy(), ci["fg_cr2"].to_numpy()
         q_bm = stats.t.ppf(0.975, df_bm)
         q_g1 = stats.t.ppf(0.975, fit.design.n_clusters - 1)
+        ik = o.cr2(fc.po_terms(fit), fit.params, working="random_intercept")
+        q_ik = ik.quantiles(0.95)
         brant = {}
         if _STATE["brant"]:
             brant = {"brant_modell": o.brant_test(fit).overall["p"],
@@ -113,14 +118,16 @@ def one_seed(i: int) -> list[dict]:
             cover = {
                 "standard": ci["lav_standard"][k] <= true[k] <= ci["hoy_standard"][k],
                 "cr2": ci["lav_cr2"][k] <= true[k] <= ci["hoy_cr2"][k],
+                "cr2_ik": abs(est[k] - true[k]) <= q_ik[k] * se2[k],
                 "cr2_bm": abs(est[k] - true[k]) <= q_bm[k] * se2[k],
                 "cr2_g1": abs(est[k] - true[k]) <= q_g1 * se2[k],
                 "wild": wild_p[k] > 0.05 if np.isfinite(wild_p[k]) else np.nan,
                 "valgt": ci["ki_lav"][k] <= true[k] <= ci["ki_hoy"][k],
             }
             rows.append({"seed": i, "model": name, "kolonne": col, "klynger": ci["klynger"][k],
-                         "metode": ci["metode"][k], "fg_bm": df_bm[k], "kvantil": ci["kvantil_cr2"][k],
-                         "feil": est[k] - true[k], **cover, **brant,
+                         "metode": ci["metode"][k], "fg_bm": df_bm[k], "kvantil": ci["kvantil_cr2"][k], "kvantil_ik": q_ik[k],
+                         "enhetsvarians": ik.unit_var,
+                         "feil": est[k] - true[k], "se1": ci["se"][k], "se2": se2[k], **cover, **brant,
                          "t_data": t_data, "t_fit": t_fit, "t_cr2": t_cr2, "t_boot": t_boot})
     return rows
 
@@ -133,8 +140,9 @@ def report(df: pd.DataFrame, seeds: int, elapsed: float, workers: int) -> None:
               ("kalibrert til de publiserte andelene" if _STATE["calibrated"] else "ikke kalibrert"))
     first = int(ok["seed"].min()) if len(ok) else 0
     kinds = "CR1, CR2-variantene" + (" og villbootstrap" if _STATE["bootstrap"] else " (ikke villbootstrap)")
-    print(f"Data: {source}; {seeds} frø (10 000 + {first} …); {kinds}; {workers} prosesser, {elapsed:.0f} s i alt "
-          f"({elapsed * workers / max(1, seeds):.2f} CPU-s per frø)")
+    run = (f"{workers} prosesser, {elapsed:.0f} s i alt ({elapsed * workers / max(1, seeds):.2f} CPU-s per frø)"
+           if workers else "samlet fra tidligere kjøringer (--pool)")
+    print(f"Data: {source}; {seeds} frø (10 000 + {first} …); {kinds}; {run}")
     if len(errors):
         print(f"{len(errors)} tilpasninger feilet:", errors["error"].value_counts().to_dict())
     per = ok.drop_duplicates(["seed", "model"])
@@ -142,19 +150,28 @@ def report(df: pd.DataFrame, seeds: int, elapsed: float, workers: int) -> None:
           "villbootstrap {:.3f} s".format(per.groupby("seed")["t_data"].sum().median(), per["t_fit"].median(),
                                           per["t_cr2"].median(), per["t_boot"].median()))
     outside = []
+    kinds_here = [k for k in KINDS if k in ok]  # a pooled older file may lack a kind
     for model, sub in ok.groupby("model", sort=False):
         S = sub["seed"].nunique()
         print(f"\nModell '{model}': {S} simuleringer, Monte Carlo-se ved 95 % = {np.sqrt(0.95 * 0.05 / S):.4f}")
-        head = f"{'koeffisient':<27} {'klynger':>7} {'fg BM':>6} {'metode':>10}" + "".join(f" {k:>8}" for k in KINDS)
+        if "enhetsvarians" in sub:
+            print(f"Enhetsvarians (arbeidsmodellen til cr2_ik), median {sub['enhetsvarians'].median():.4f}")
+        # skjev = mean error / its sd; sd/se2 = sd of the estimates over the CR2 standard error (rms)
+        head = (f"{'koeffisient':<27} {'klynger':>7} {'fg BM':>6} {'metode':>10}" + "".join(f" {k:>8}" for k in kinds_here)
+                + f" {'±valgt':>7} {'skjev':>6} {'sd/se2':>6}")
         print(head)
         for col, g in sub.groupby("kolonne", sort=False):
-            cov = {k: g[k].astype(float).mean() for k in KINDS}
+            cov = {k: g[k].astype(float).mean() for k in kinds_here}
+            mc = np.sqrt(cov["valgt"] * (1 - cov["valgt"]) / len(g))
+            sd = g["feil"].std()
+            extra = (f" {mc:>7.3f} {g['feil'].mean() / sd:>6.2f} {sd / np.sqrt(np.mean(g['se2'] ** 2)):>6.3f}"
+                     if "se2" in g else f" {mc:>7.3f}")
             line = (f"{col:<27} {g['klynger'].median():>7.0f} {g['fg_bm'].median():>6.1f} {g['metode'].iloc[0]:>10}"
-                    + "".join(f" {cov[k]:>8.3f}" for k in KINDS))
+                    + "".join(f" {cov[k]:>8.3f}" for k in kinds_here) + extra)
             print(line)
             for k in ("standard", "valgt"):
                 if not (TARGET[0] <= cov[k] <= TARGET[1]):
-                    outside.append((model, col, k, cov[k]))
+                    outside.append((model, col, k, cov[k], np.sqrt(cov[k] * (1 - cov[k]) / len(g))))
         S_ = len(sub) / sub["kolonne"].nunique()
         print("  ± MC-se per dekning: " + ", ".join(
             f"{k} {np.sqrt(max(p, 1e-9) * (1 - p) / S_):.3f}" for k, p in
@@ -165,8 +182,8 @@ def report(df: pd.DataFrame, seeds: int, elapsed: float, workers: int) -> None:
                 print(f"Brant ({form.split('_')[1]}), '{model}': forkaster PO ved 5 % i "
                       f"{np.mean(sub[form] < 0.05):.3f} av {len(sub)} simuleringer der PO holder")
     print("\nUtenfor 93–97 %:" if outside else "\nAlle koeffisienter innenfor 93–97 % med standard og valgt metode.")
-    for model, col, k, p in outside:
-        print(f"  {model:<12} {col:<27} {k:<9} {p:.3f}")
+    for model, col, k, p, mc in outside:
+        print(f"  {model:<12} {col:<27} {k:<9} {p:.3f} ± {mc:.3f}")
 
 
 def main() -> None:
@@ -183,9 +200,18 @@ def main() -> None:
     ap.add_argument("--simulator", action="store_true", help="tillit.stats.ordinal.simulate_survey instead of the twin")
     ap.add_argument("--brant", action="store_true", help="also how often Brant rejects PO (which holds)")
     ap.add_argument("--csv", type=Path, help="write every (seed, model, coefficient) row here")
+    ap.add_argument("--pool", type=Path, nargs="+", metavar="CSV",
+                    help="no new draws: report the rows of earlier --csv runs (of distinct seeds) together")
     args = ap.parse_args()
     init = (args.models, args.draws, not args.no_bootstrap, args.simulator, args.brant, args.calibrated)
     _init(*init)
+    if args.pool:
+        df = pd.concat([pd.read_csv(f) for f in args.pool], ignore_index=True)
+        df = df[df["model"].isin(args.models)]
+        if df.duplicated(["seed", "model", "kolonne"]).any():
+            raise SystemExit("--pool: the same seed occurs in more than one file")
+        report(df.sort_values(["model", "seed"], kind="stable"), df["seed"].nunique(), float("nan"), 0)
+        return
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     t0 = time.perf_counter()
     rows: list[dict] = []
