@@ -1,11 +1,16 @@
 """Coverage of the ordinal models' 95 % intervals on the synthetic twin – run by hand, not in CI.
 
-    .venv/bin/python benchmarks/coverage_ordinal.py [--seeds 1000] [--workers 2]
-        [--models trust mor_effect] [--draws 399] [--no-bootstrap] [--brant] [--simulator]
-        [--csv FILE]
+    .venv/bin/python benchmarks/coverage_ordinal.py [--seeds 1000] [--first-seed 0] [--workers 2]
+        [--models trust mor_effect] [--draws 399] [--no-bootstrap] [--brant] [--calibrated]
+        [--simulator] [--csv FILE] [--pool CSV ...]
 
-For each seed the twin is generated afresh (tillit.data.synth.generate_clean, seed 10 000 +
-i: new units, unit effects, respondents and answers, calibrated to the published shares) and
+For each seed the twin's survey is generated afresh (tillit.data.synth.generate_survey, seed
+10 000 + i: new units, unit effects, respondents and answers). By default the model outcomes
+are left as the latent model drew them (calibrate_outcomes=False), so the truth is the model's;
+--calibrated calibrates them to the published shares as the book's twin does, which pins the
+NKS and Klage og anke shares of the trust outcome and makes their coefficients vary less than
+the model says (docs/ordinal.md, "Dekning"). --simulator draws from simulate_survey instead
+(a known model, but ~13 units per unit type, so not the few-cluster case). Then
 the declared models (params/models.yml) are fitted. For every coefficient it records whether
 each kind of 95 % interval covers the truth – params/synthetic.yml's coefficient, shrunk to
 the population-averaged scale a model without unit effects estimates (marginal_scale):

@@ -219,3 +219,22 @@ def test_wild_bootstrap_cannot_reject_with_two_clusters():
     boot = o.WildBootstrap.for_fit(fit, draws=399, seed=1)
     se = np.sqrt(fit.cov[1, 1])
     assert boot.p_value("d", float(fit.beta["d"]) + 4 * se)[0] > 0.05
+
+
+def test_coverage_study_twin_leaves_outcomes_uncalibrated():
+    """benchmarks/coverage_ordinal.py draws the twin's survey without calibrating the model
+    outcomes (so their truth is the model's); the default twin is unchanged."""
+    from tillit.data import synth
+    from tillit.data.synth.export import _survey
+
+    seed = 10_003
+    pd.testing.assert_frame_equal(synth.generate_survey(seed=seed), synth.generate_clean(seed=seed)["survey_2023"])
+    twin_cal, cal = _survey(seed, 3660)
+    twin_raw, raw = _survey(seed, 3660, calibrate_outcomes=False)
+    outcomes = list(synth.load_model()["outcomes"])
+    assert any(k.startswith("trust_hindrance") and v > 0 for k, v in twin_cal.calibration_moves.items())
+    assert not any(k.split(":")[0] in outcomes for k in twin_raw.calibration_moves)
+    pd.testing.assert_frame_equal(raw.drop(columns=outcomes), cal.drop(columns=outcomes))
+    nks = (cal["unit_type"] == "nks") & (cal["role"] == "medarbeider")
+    moved = raw.loc[nks, "trust_hindrance"].astype(float).fillna(-1) != cal.loc[nks, "trust_hindrance"].astype(float).fillna(-1)
+    assert moved.any()
