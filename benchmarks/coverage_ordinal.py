@@ -130,7 +130,8 @@ def one_seed(i: int) -> list[dict]:
                 "valgt": ci["ki_lav"][k] <= true[k] <= ci["ki_hoy"][k],
             }
             rows.append({"seed": i, "model": name, "kolonne": col, "klynger": ci["klynger"][k],
-                         "metode": ci["metode"][k], "fg_bm": df_bm[k], "kvantil": ci["kvantil_cr2"][k], "kvantil_ik": q_ik[k],
+                         "metode": ci["metode"][k], "fg_bm": df_bm[k], "kvantil": ci["kvantil_cr2"][k],
+                         "kvantil_ik": q_ik[k],
                          "enhetsvarians": ik.unit_var,
                          "feil": est[k] - true[k], "se1": ci["se"][k], "se2": se2[k], **cover, **brant,
                          "t_data": t_data, "t_fit": t_fit, "t_cr2": t_cr2, "t_boot": t_boot})

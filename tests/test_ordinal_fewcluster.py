@@ -145,7 +145,9 @@ def test_unit_variance_estimate_finds_the_unit_effects():
     n, G = 4000, 80
     grp = rng.integers(0, G, n)
     x = rng.normal(size=n)
-    y_of = lambda sd: np.searchsorted([-1.5, -0.3, 0.8, 2.0], 0.5 * x + rng.normal(0, sd, G)[grp] + rng.logistic(size=n))
+    def y_of(sd):
+        return np.searchsorted([-1.5, -0.3, 0.8, 2.0], 0.5 * x + rng.normal(0, sd, G)[grp] + rng.logistic(size=n))
+
     big = o.cr2(fc.po_terms(f := o.fit_arrays(y_of(0.6), pd.DataFrame({"x": x}), groups=grp)), f.params,
                 working="random_intercept").unit_var
     none = o.cr2(fc.po_terms(f := o.fit_arrays(y_of(0.0), pd.DataFrame({"x": x}), groups=grp)), f.params,
@@ -236,5 +238,5 @@ def test_coverage_study_twin_leaves_outcomes_uncalibrated():
     assert not any(k.split(":")[0] in outcomes for k in twin_raw.calibration_moves)
     pd.testing.assert_frame_equal(raw.drop(columns=outcomes), cal.drop(columns=outcomes))
     nks = (cal["unit_type"] == "nks") & (cal["role"] == "medarbeider")
-    moved = raw.loc[nks, "trust_hindrance"].astype(float).fillna(-1) != cal.loc[nks, "trust_hindrance"].astype(float).fillna(-1)
-    assert moved.any()
+    as_num = lambda df: df.loc[nks, "trust_hindrance"].astype(float).fillna(-1)  # noqa: E731
+    assert (as_num(raw) != as_num(cal)).any()
