@@ -226,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A no-op `tillit build` is answered from .tillit/noop.json before anything heavy is imported
+    # (tillit.build.noop, H14b); every other command goes straight to _main.
+    from tillit.build import noop
+
+    return noop.run(argv, _main)
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
