@@ -17,6 +17,10 @@ V_i = [γ_min(j,k) − γ_ij γ_ik] and Jacobian D_i = ∂γ_i/∂θ. Whitening 
 Z_i = L_i⁻¹ D_i and r_i = L_i⁻¹ (Y_i − γ_i): the score is Σ Z_iᵀ r_i, the Fisher information
 ZᵀZ, and CR2 is the linear-model CR2 on (Z, r). The result does not depend on the whitening
 chosen nor on how the cut-points are parametrised.
+
+The reference distribution is worked out under independent observations (Bell–McCaffrey, the
+book's choice) or, with ``working="random_intercept"``, under a random shift of each cluster's
+latent scores (Imbens & Kolesár 2016); benchmarks/coverage_ordinal.py measures both.
 """
 from __future__ import annotations
 
