@@ -352,6 +352,12 @@ def _add_registers(model: Model, regs: list[dict], result: AuditResult) -> list[
                                                 "(bare enhetstype, rolle og linje)"))
                 continue
             for quantity, value in _row_quantities(row):
+                if src_exprs is None and value is None and quantity in PROTECTED and _known(row.get("candidates")):
+                    # Two aggregates fit the row: a hidden count must be safe whichever it is.
+                    for src in row["candidates"]:
+                        targets.append((Finding(table, row["label"], _qlabel(quantity), ""),
+                                        model.expr(src, quantity)))
+                    continue
                 if src_exprs is None:
                     if value is None or (quantity in ("n", "dont_know", DK_LABEL) and value < min_cell):
                         result.unaudited.append(Finding(table, row["label"], _qlabel(quantity),
@@ -380,6 +386,12 @@ def _add_registers(model: Model, regs: list[dict], result: AuditResult) -> list[
 
 
 PROTECTED = ("n", "dont_know", DK_LABEL)
+
+
+def _known(candidates) -> bool:
+    """Candidate sources the model can express (grouped by unit type, role or line only)."""
+    return bool(candidates) and all(
+        isinstance(c, dict) and all(d in GROUP_DIMS for d in (c.get("group") or {})) for c in candidates)
 
 
 def _qlabel(quantity: str) -> str:

@@ -80,12 +80,20 @@ class Sources:
     def find(self, measure: str, n: int, values, text: str) -> Source | None:
         """The one source with these values whose group labels (or keys) all occur in `text`
         (the row's labels as published); None when there is none or more than one."""
+        hits = self.candidates(measure, n, values, text)
+        return hits[0] if len(hits) == 1 else None
+
+    def candidates(self, measure: str, n: int, values, text: str) -> list[Source]:
+        """The distinct sources the row may come from (several when two aggregates happen to
+        have the same n and values, e.g. 9 of 90 on two questions)."""
         sig = signature(values)
         hits = [s for s in self._rows.get((measure, int(n)), []) if s.signature == sig]
         if len(hits) > 1:
             hits = [s for s in hits if all(lab in text for lab in s.labels)] or hits
-        distinct = {(s.item, s.group, s.universe, s.population, s.codes, s.denominator) for s in hits}
-        return hits[0] if len(distinct) == 1 else None
+        distinct: dict[tuple, Source] = {}
+        for s in hits:
+            distinct.setdefault((s.item, s.group, s.universe, s.population, s.codes, s.denominator), s)
+        return list(distinct.values())
 
 
     def clear(self) -> None:
