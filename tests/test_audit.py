@@ -276,6 +276,10 @@ def test_the_rule_leaves_a_count_alone_when_nobody_is_outside_or_many_are():
     assert not reveals_outside([everybody], 43, (cells, cb), 5)  # the frame is the whole unit
     assert not reveals_outside([None], 40, (cells, cb), 5)       # unknown source: the audit decides
     assert reveals_outside([nks, kontroll], 70, (cells, cb), 5)  # a total of both
+    # The same count labelled as the role: the total of all respondents (73) gives the 3 away.
+    medarbeidere = Source("distribution", "trust_hindrance", (("role", "medarbeider"),), None)
+    assert reveals_outside([medarbeidere], 70, (cells, cb), 5)
+    assert not reveals_outside([medarbeidere], 60, (cells, cb), 5)
 
 
 def test_a_hidden_row_two_aggregates_fit_is_bounded_under_each(tmp_path):

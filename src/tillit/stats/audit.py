@@ -510,6 +510,12 @@ def _add_ledger(model: Model, out_dir: Path, published_yml: Path | None, result:
     return groups
 
 
+def _ledger_table_id(out_dir: Path) -> str | None:
+    tables = out_dir / "tables"
+    found = sorted(tables.rglob("tbl-regnskap.csv")) if tables.is_dir() else []
+    return found[0].relative_to(tables).with_suffix("").as_posix() if found else None
+
+
 @lru_cache(maxsize=2)
 def _ledger_specs(path: str, mtime: int) -> dict:
     from tillit.config import read_yaml
@@ -561,6 +567,12 @@ def run_audit(out_dir: Path | str, *, min_cell: int, codebook=None, published_ym
     model = Model(codebook)
     scratch = AuditResult(min_cell=result.min_cell)
     ledger = published_yml if not appendix_skipped else None  # the ledger is an appendix table
+    modelled = _ledger_table_id(out_dir) if ledger is not None and ledger.is_file() else None
+    if modelled is not None:
+        # What the ledger prints is modelled from published.yml (each entry's question,
+        # group and rounding: _add_ledger); its gate register only lists the n behind each
+        # entry, which the ledger does not print and whose source the gate cannot know.
+        regs = [r for r in regs if r["table_id"] != modelled]
     _add_registers(model, regs, scratch)          # planning pass: which groups each question has
     _add_ledger(model, out_dir, ledger, scratch, headers)
     model.freeze()

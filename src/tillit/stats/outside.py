@@ -56,27 +56,41 @@ def _asked(codebook, item: str | None, cells: Iterable[Cell]) -> set[Cell]:
 
 def reveals_outside(parts: list, n: float, populations: Populations, min_cell: int) -> bool:
     """Would publishing `n` respondents of the row made of the sources `parts` (one, or the
-    rows a total adds up) pin the respondents outside its frame within less than
-    `min_cell`? False when nobody is outside or a source is unknown (the audit then decides)."""
+    rows a total adds up) pin the respondents outside it within less than `min_cell`?
+
+    "Outside" is measured against every total a reader may know: all respondents, the
+    row's group without the frame's restriction (all roles of a unit, when the frame is the
+    medarbeidere), and the group with one of its dimensions dropped (the unit's total, the
+    role's total). False when nobody is outside or a source is unknown (the audit decides)."""
     cells, codebook = populations
     if not parts or any(p is None for p in parts) or n is None or np.isnan(float(n)):
         return False
     if any(p.population not in (None, MAIN_POPULATION) for p in parts):
         return False
-    group_cells: set[Cell] = set()
     counted: set[Cell] = set()
+    ambients: list[set[Cell]] = [set(cells)]
     for p in parts:
-        group = {}
+        group: dict[str, list] = {}
         for dim, key in p.group:
             group.setdefault(dim, []).append(key)
         if any(dim not in ("unit_type", "role", "line") for dim in group):
             return False
         members = {d for d in cells if _in_group(d, group, codebook)}
-        group_cells |= members
         frame = members if p.universe is None else members & {tuple(c) for c in p.universe}
         counted |= frame & _asked(codebook, p.item, frame)
-    outside = sum(cells[d] for d in group_cells - counted)
-    return outside > 0 and sum(cells[d] for d in group_cells) - float(n) < min_cell
+        ambients.append(members)
+        for dim in group:
+            rest = {k: v for k, v in group.items() if k != dim}
+            ambients.append({d for d in cells if _in_group(d, rest, codebook)})
+    if len(parts) > 1:  # a total: the union of its rows' groups
+        ambients.append(set().union(*ambients[1:]))
+    for ambient in ambients:
+        if not counted <= ambient:
+            continue
+        outside = sum(cells[d] for d in ambient - counted)
+        if outside > 0 and sum(cells[d] for d in ambient) - float(n) < min_cell:
+            return True
+    return False
 
 
 def outside_rows(sources: list[list], n: Iterable[float], populations: Populations | Callable | None,
