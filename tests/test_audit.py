@@ -303,3 +303,22 @@ def test_a_hidden_row_two_aggregates_fit_is_bounded_under_each(tmp_path):
     write_register(tmp_path, "kap/b", {"rows": pinned, "table_id": "kap/b", "kind": "means", "min_cell": 5})
     result = audit.run_audit(tmp_path, min_cell=5, codebook=cb)
     assert ("kap/a", "kontroll", "antall svar (n)") in findings(result)
+
+
+def test_a_share_whose_group_has_few_vet_ikke_is_hidden_when_the_counts_are_given(tmp_path):
+    """37 of 3 660 said "Vet ikke": with min_cell 1 000 the share of all (k and n exact) would,
+    beside the other answers published elsewhere, give the 37 back; the row goes, with a
+    second one so that the total does not give it back."""
+    tables.SOURCES.clear()
+    gate = Gate(1000, tmp_path / "disclosure_log.csv")
+    frame = pd.DataFrame({"n": [3660, 3660, 3660], "share": [0.759, 0.52, 0.31], "lo": [0.7, 0.5, 0.3],
+                          "hi": [0.8, 0.6, 0.4]}, index=["kompetanse", "leder", "tid"])
+    gated = gate.means("kap/andeler", frame, dont_know_counts=pd.Series({"kompetanse": 37, "leder": 1500,
+                                                                          "tid": 1200}))
+    hidden = gated.suppressed.all(axis=1)
+    assert hidden["kompetanse"] and not hidden["tid"]
+    log = gate.records
+    assert "«Vet ikke» < min_cell" in set(log.loc[log["row"] == "kompetanse", "reason"])
+    assert "37" not in log.to_csv()  # the count itself is never written
+    # Without the counts the gate cannot know: the row is published, as before.
+    assert not Gate(1000).means("kap/andeler", frame).suppressed.all(axis=1)["kompetanse"]

@@ -259,7 +259,8 @@ class Gate:
 
     # -- means ---------------------------------------------------------------------------
     def means(self, table_id: str, df: pd.DataFrame, n_col: str = "n",
-              total_label: str | None = None, dk_col: str = "dont_know") -> GatedTable:
+              total_label: str | None = None, dk_col: str = "dont_know",
+              dont_know_counts: pd.Series | None = None) -> GatedTable:
         """Gate a table of group statistics (means, sd, shares, ...) with the group size in ``n_col``.
 
         Groups with ``n < min_cell`` have every value (and ``n``) suppressed, and a second
@@ -282,8 +283,19 @@ class Gate:
         has_total = total_label is not None
         if has_total and total_label not in df.index:
             raise DisclosureError(f"tabell '{table_id}': totalraden '{total_label}' finnes ikke")
+        outside = self._outside(_mean_sources(df, n_col, total_label), n)
+        if dont_know_counts is not None:
+            # A share with "Vet ikke" in its denominator, beside the other answers published
+            # elsewhere, gives the group's "Vet ikke" count back: below min_cell, the row goes.
+            dk_small = dont_know_counts.reindex(df.index).fillna(self.min_cell).to_numpy() < self.min_cell
+            for i in np.nonzero(dk_small & ~(n < self.min_cell).to_numpy())[0]:
+                log.append(self._record(table_id, df.index[i], WHOLE_ROW, "«Vet ikke» < min_cell"))
+            outside = outside & ~dk_small if outside is not None else None
+            dk_hidden = dk_small
+        else:
+            dk_hidden = None
         small = self._group_suppression(table_id, n, has_total or self.implicit_totals, log, total_label,
-                                        outside=self._outside(_mean_sources(df, n_col, total_label), n))
+                                        outside=outside, forced=dk_hidden)
         mask = pd.DataFrame(False, index=values.index, columns=values.columns)
         mask.loc[small, :] = True
         if dk_col in df.columns and not self.legacy:
@@ -349,10 +361,13 @@ class Gate:
         return table
 
     def _group_suppression(self, table_id: str, n: pd.Series, has_total: bool, log: list[dict],
-                           total_label=TOTAL, outside: np.ndarray | None = None) -> list[bool]:
+                           total_label=TOTAL, outside: np.ndarray | None = None,
+                           forced: np.ndarray | None = None) -> list[bool]:
         small = (n < self.min_cell).to_numpy().copy()
         for i in np.nonzero(small)[0]:
             log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_SMALL))
+        if forced is not None:  # already logged by the caller, with its reason
+            small |= forced
         if outside is not None and self.implicit_totals:
             for i in np.nonzero(outside & ~small)[0]:
                 small[i] = True

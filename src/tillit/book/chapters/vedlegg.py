@@ -66,11 +66,13 @@ def compare_2017(ctx: Context, label: str = "fig-2017-2023") -> pd.DataFrame:
         df = ctx.survey(year)
         for item in cb.items_2017:
             res = tables.share(df, item, HIGH)
+            dk = cb.scale_of(item).dont_know_code
             rows.append({"year": str(year), "item": item, "label": cb.items[item].label,
-                         **res.iloc[0][["k", "n", "share", "lo", "hi"]].to_dict()})
+                         **res.iloc[0][["k", "n", "share", "lo", "hi"]].to_dict(),
+                         "dont_know": int((df[item] == dk).sum()) if dk is not None else None})
     long = pd.DataFrame(rows)
     gated = gated_share_rows(ctx, f"{ctx.name}/{label}", long.assign(row=long["year"] + " " + long["item"]),
-                              ["row"]).merge(long[["year", "label"]].assign(row=long["year"] + " " + long["item"]),
+                              ["row"], dont_know="dont_know").merge(long[["year", "label"]].assign(row=long["year"] + " " + long["item"]),
                                              on="row")
     assumed = ctx.is_synthetic
     year_label = {"2017": "2017 (antakelse)" if assumed else "2017", "2023": "2023"}
