@@ -322,3 +322,22 @@ def test_a_share_whose_group_has_few_vet_ikke_is_hidden_when_the_counts_are_give
     assert "37" not in log.to_csv()  # the count itself is never written
     # Without the counts the gate cannot know: the row is published, as before.
     assert not Gate(1000).means("kap/andeler", frame).suppressed.all(axis=1)["kompetanse"]
+
+
+def test_a_hidden_count_proved_large_by_what_is_published_is_no_finding(tmp_path):
+    """All 3 660 hidden in one row and published in another: pinned, but no small group."""
+    from tillit.stats.register import write_register
+
+    cb = load_codebook()
+    src = {"measure": "share", "item": "f_kompetanse", "group": {}, "universe": None, "population": "survey_2023",
+           "codes": [4, 5], "denominator": "all", "labels": []}
+    write_register(tmp_path, "kap/a", {"table_id": "kap/a", "kind": "means", "min_cell": 1000,
+                                       "rows": [{"label": "alle", "source": src, "measure": "share", "n": None}]})
+    write_register(tmp_path, "kap/b", {"table_id": "kap/b", "kind": "means", "min_cell": 1000,
+                                       "rows": [{"label": "alle", "source": src, "measure": "share", "n": 3660}]})
+    result = audit.run_audit(tmp_path, min_cell=1000, codebook=cb)
+    assert result.ok and result.suppressed == 1 and result.narrowest is None
+    # The same pinning of a count that may be small is a finding.
+    write_register(tmp_path, "kap/b", {"table_id": "kap/b", "kind": "means", "min_cell": 1000,
+                                       "rows": [{"label": "alle", "source": src, "measure": "share", "n": 300}]})
+    assert ("kap/a", "alle", "antall svar (n)") in findings(audit.run_audit(tmp_path, min_cell=1000, codebook=cb))
