@@ -223,7 +223,7 @@ def test_build_into_another_output_dir_writes_nothing_under_the_repo_outputs(els
         assert (out / "notebooks" / f"{name}.ipynb").is_file(), name
     for rel in ("manifest.json", "disclosure_log.csv", "disclosure_audit.json", "book/index.html", ".tillit-utdata"):
         assert (out / rel).is_file(), rel
-    assert list((out / "tables").rglob("*.csv")) and list((out / "figures").rglob("*.png"))
+    assert list((out / "tables").rglob("*.csv")) and list((out / "figures").rglob("*.svg"))
     assert list((out / "disclosure").rglob("*.json"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["build"]["status"] == "ok" and manifest["render"]["renderer"] == "nbconvert-fallback"
