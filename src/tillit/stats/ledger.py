@@ -484,12 +484,12 @@ def _gate_rows(rows: list[dict], gate, table_id: str) -> None:
     hidden = set(gated.suppressed.index[gated.suppressed["n"].to_numpy()])
     for r in rows:
         sides = r.pop("_sides", None) or []
-        if r["id"] in survey_rows and r["id"] not in hidden:
-            why = _hidden_by_rules(sides, gate)
-            if why:
-                hidden.add(r["id"])
-                gated.log.append({"table_id": table_id, "row": str(r["id"]), "column": "(hele raden)",
-                                  "reason": why, "min_cell": gate.min_cell})
+        if r["id"] in survey_rows and r["id"] not in hidden and _hidden_by_rules(sides, gate):
+            # Shown as "skjult" in the ledger itself, and not added to the disclosure log: the
+            # appendix reads that log, and a row of its own there would change its input
+            # after every run (the pipeline seeds the appendix with the log; see
+            # tillit.build.pipeline.logs), so a rebuild would never be a no-op.
+            hidden.add(r["id"])
         if r["id"] in hidden:
             r["status"] = HIDDEN
 
