@@ -22,8 +22,9 @@ and 366 000 respondents; and the per-step overhead (papermill import, empty note
 `--parts book` times the compendium itself as a user meets it, each run a new `tillit build`
 process in a temporary copy of params/ and notebooks/: a cold build (no data, no outputs:
 twin, every notebook, render), a no-op build, and a build after an edit to one chapter's
-prose (05_videre_arbeid); medians of --repeat runs, wall and CPU time (the kernels
-included), the ratios to the cold build, and the share of the cold build's CPU time spent
+prose (05_videre_arbeid); medians of --repeat runs (at least 3 for the no-op and the edit; --cold
+sets the number of cold builds), wall and CPU time (the kernels included), the ratios to the
+issue's targets (25 s, 0.5 s, 5 s) and to the cold build, and the share of the cold build's CPU time spent
 importing: each notebook's setup-cell imports timed in a fresh interpreter, plus the kernel
 start (ipykernel), against the cold build's CPU. The load average is printed: on a shared
 machine wall times are only comparable at the same load.
@@ -156,7 +157,9 @@ def main() -> int:
     ap.add_argument("--parts", default=",".join(p for p in PARTS if p != "real"),
                     help=f"kommaseparert utvalg av {', '.join(PARTS)}")
     ap.add_argument("--keep", action="store_true", help="behold tmp-mappene")
-    ap.add_argument("--repeat", type=int, default=3, help="antall kjøringer per måling i --parts book")
+    ap.add_argument("--repeat", type=int, default=3, help="antall kjøringer per måling i --parts book (no-op og "
+                    "redigering minst 3)")
+    ap.add_argument("--cold", type=int, default=None, help="antall kalde bygginger i --parts book (standard: --repeat)")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     if args.real:
@@ -265,7 +268,7 @@ def main() -> int:
         real_scaling(tmp, sizes, report, summary)
 
     if "book" in parts:
-        book_builds(tmp, max(1, args.repeat), report, summary)
+        book_builds(tmp, max(1, args.repeat), report, summary, cold_runs=args.cold)
 
     print(f"\nLast ved slutt (1 min): {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er")
     print("Oppsummering (mål):")
@@ -393,7 +396,11 @@ def _ran(stdout: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"^\s*(\S+)\s+[\d.]+ s  ok\b", stdout, re.M)]
 
 
-def book_builds(tmp: Path, repeat: int, report, summary: list[str]) -> None:
+# The issue's targets (issue 14): cold build on 2 cores, no-op as a new process, one-chapter edit → book.
+TARGETS = {"cold": 25.0, "noop": 0.5, "edit": 5.0}
+
+
+def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: int | None = None) -> None:
     """Cold, no-op and one-chapter-edit `tillit build` of the compendium (see the docstring)."""
     from statistics import median
 
@@ -408,18 +415,22 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str]) -> None:
         (root / "data" / "processed").mkdir(parents=True)
         return root
 
-    print(f"  (kompendiet: {repeat} kalde bygginger, last {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er)")
+    n_cold = cold_runs or repeat
+    print(f"  (kompendiet: {n_cold} kalde bygginger, {max(3, repeat)} no-op og {max(3, repeat)} redigeringer; "
+          f"last {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er)")
     cold, noop, edit = [], [], []
     root = None
-    for k in range(repeat):
+    for k in range(n_cold):
         root = fresh(k)
         cold.append(_tillit_build(root)[:2])
+    fast = 0
     for _ in range(max(3, repeat)):
         wall, cpu, out = _tillit_build(root)
         noop.append((wall, cpu))
+        fast += "uendret siden byggingen" in out  # answered by tillit.build.noop's stamp
         if _ran(out):
             print(f"  advarsel: no-op-byggingen kjørte {_ran(out)}")
-    for k in range(repeat):
+    for k in range(max(3, repeat)):
         name = _edit_chapter(root, k)
         wall, cpu, out = _tillit_build(root)
         edit.append((wall, cpu))
@@ -427,11 +438,17 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str]) -> None:
     c_wall, c_cpu = median(w for w, _ in cold), median(c for _, c in cold)
     n_wall, n_cpu = median(w for w, _ in noop), median(c for _, c in noop)
     e_wall, e_cpu = median(w for w, _ in edit), median(c for _, c in edit)
-    report("kald tillit build (ny prosess, median)", f"{c_wall:.1f} s vegg, {c_cpu:.1f} s CPU  (mål <= 25 s)")
-    report("no-op tillit build (ny prosess, median)", f"{n_wall:.2f} s vegg, {n_cpu:.2f} s CPU  (mål < 0,5 s; "
+    ratio = {"kald": c_wall / TARGETS["cold"], "no-op": n_wall / TARGETS["noop"], "redigering": e_wall / TARGETS["edit"]}
+    report("kald tillit build (ny prosess, median)", f"{c_wall:.1f} s vegg, {c_cpu:.1f} s CPU  "
+           f"(mål <= {TARGETS['cold']:g} s: x{ratio['kald']:.2f} av målet)")
+    report("no-op tillit build (ny prosess, median)", f"{n_wall:.2f} s vegg, {n_cpu:.2f} s CPU  "
+           f"(mål < {TARGETS['noop']:g} s: x{ratio['no-op']:.2f} av målet; {fast} av {len(noop)} fra stempelet; "
            f"x{c_wall / n_wall:.0f} raskere enn kald)")
-    report(f"redigert {name} → bok (ny prosess, median)", f"{e_wall:.2f} s vegg, {e_cpu:.2f} s CPU  (mål < 5 s; "
-           f"{e_wall / c_wall:.0%} av kald; kjørt: {ran})")
+    report(f"redigert {name} → bok (ny prosess, median)", f"{e_wall:.2f} s vegg, {e_cpu:.2f} s CPU  "
+           f"(mål < {TARGETS['edit']:g} s: x{ratio['redigering']:.2f} av målet; {e_wall / c_wall:.0%} av kald; "
+           f"kjørt: {ran})")
+    for label, runs in (("kald", cold), ("no-op", noop), ("redigering", edit)):
+        report(f"  alle kjøringer, {label} (vegg)", ", ".join(f"{w:.2f}" for w, _ in runs) + " s")
     # Imports: each notebook's setup imports in a fresh interpreter, plus the kernel start.
     spec = load_pipeline(root=root)
     kernel = _import_cpu("import ipykernel.kernelapp, papermill")
@@ -440,9 +457,13 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str]) -> None:
     for name, sec in imports.items():
         report(f"  import i {name} (CPU, ny tolk)", f"{sec:.2f} s")
     report("  kjernestart (ipykernel + papermill, CPU) per notatbok", f"{kernel:.2f} s")
-    report("importandel av kald byggings CPU-tid", f"{total / c_cpu:.0%}  ({total:.1f} av {c_cpu:.1f} s)")
+    # Lower bound: imports a notebook makes later (scipy.stats on first use) and the CLI's own are not in it.
+    report("importandel av kald byggings CPU-tid (oppsettcellene + kjernestart)",
+           f"{total / c_cpu:.0%}  ({total:.1f} av {c_cpu:.1f} s)")
     summary += [f"kald {c_wall:.1f} s / no-op {n_wall:.2f} s / redigert kapittel {e_wall:.2f} s (medianer, vegg; "
-                f"last {os.getloadavg()[0]:.1f})", f"importandel {total / c_cpu:.0%} av kald CPU-tid"]
+                f"last {os.getloadavg()[0]:.1f})",
+                "mot målene (25 s / 0,5 s / 5 s): " + ", ".join(f"{k} x{v:.2f}" for k, v in ratio.items()),
+                f"importandel {total / c_cpu:.0%} av kald CPU-tid"]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ class FakeContext(SimpleNamespace):
 
     def __init__(self, survey, synthetic=True):
         super().__init__(num=Numbers(synthetic=synthetic), is_synthetic=synthetic, min_cell=5,
+                         is_whole=True, edition=None,  # the main book: the whole of NAV
                          tables={}, figures={}, prose_parts=[], _survey=survey)
 
     def survey(self, year: int = 2023):

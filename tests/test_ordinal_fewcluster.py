@@ -94,6 +94,68 @@ def test_cr2_and_its_reference_distribution_match_brute_force():
         assert sp.quantile() == pytest.approx(exact.quantile(), rel=1e-5)
 
 
+def test_random_intercept_working_model_matches_brute_force():
+    """Imbens–Kolesár's working model: Ω = I + s²·aaᵀ within each cluster, a = the whitened
+    response to a common shift of the cluster's latent scores (Z·e, e = the cut-point columns)."""
+    fit = small_fit(G=10, treated=3, seed=8)
+    t = fc.po_terms(fit)
+    res = o.cr2(t, fit.params, working="random_intercept")
+    ind = o.cr2(t, fit.params)
+    np.testing.assert_allclose(res.se, ind.se)          # the same standard errors
+    assert [s.df for s in res.spectra_independent] == [s.df for s in ind.spectra]
+    Z3, r2 = fc._whiten(t)
+    n, m, p = Z3.shape
+    k = len(t.names)
+    e = np.r_[np.zeros(k), np.ones(p - k)]
+    q, c = np.einsum("imp,p,im->i", Z3, e, r2), np.einsum("imp,p->im", Z3, e)
+    c = (c * c).sum(axis=1)
+    num = sum(q[t.groups == g].sum() ** 2 - (q[t.groups == g] ** 2).sum() for g in np.unique(t.groups))
+    den = sum(c[t.groups == g].sum() ** 2 - (c[t.groups == g] ** 2).sum() for g in np.unique(t.groups))
+    assert res.unit_var == pytest.approx(max(0.0, num / den), rel=1e-9)
+    Z = Z3.reshape(n * m, p)
+    g = np.repeat(t.groups, m)
+    a = Z @ e
+    Omega = np.eye(n * m)
+    for cl in np.unique(g):
+        i = np.flatnonzero(g == cl)
+        Omega[np.ix_(i, i)] += res.unit_var * np.outer(a[i], a[i])
+    B = np.linalg.inv(Z.T @ Z)
+    IH = np.eye(n * m) - Z @ B @ Z.T
+    for j in range(k):
+        cols = []
+        for cl in np.unique(g):
+            i = np.flatnonzero(g == cl)
+            w, E = np.linalg.eigh(np.eye(len(i)) - (Z[i] @ B @ Z[i].T))
+            v = np.zeros(n * m)
+            v[i] = E @ np.diag(1 / np.sqrt(w)) @ E.T @ Z[i] @ B[:, j]
+            cols.append(IH @ v)
+        Gt = np.column_stack(cols)
+        lam = np.sort(np.linalg.eigvalsh(Gt.T @ Omega @ Gt))[::-1]
+        lam /= lam.sum()
+        sp = res.spectra[j]
+        assert sp.df == pytest.approx(1.0 / np.sum(lam ** 2), rel=1e-6)
+        exact = fc.Spectrum(lam[lam > 1e-14], 0.0, 0.0, sp.df)
+        assert sp.quantile() == pytest.approx(exact.quantile(), rel=1e-5)
+    with pytest.raises(ValueError, match="arbeidsmodell"):
+        o.cr2(t, fit.params, working="ar1")
+
+
+def test_unit_variance_estimate_finds_the_unit_effects():
+    rng = np.random.default_rng(4)
+    n, G = 4000, 80
+    grp = rng.integers(0, G, n)
+    x = rng.normal(size=n)
+    def y_of(sd):
+        return np.searchsorted([-1.5, -0.3, 0.8, 2.0], 0.5 * x + rng.normal(0, sd, G)[grp] + rng.logistic(size=n))
+
+    big = o.cr2(fc.po_terms(f := o.fit_arrays(y_of(0.6), pd.DataFrame({"x": x}), groups=grp)), f.params,
+                working="random_intercept").unit_var
+    none = o.cr2(fc.po_terms(f := o.fit_arrays(y_of(0.0), pd.DataFrame({"x": x}), groups=grp)), f.params,
+                 working="random_intercept").unit_var
+    assert 0.15 < big < 0.5       # 0.36 on the latent scale, a little attenuated
+    assert none < 0.03
+
+
 def test_two_cluster_dummy_gets_few_cluster_interval():
     fit = small_fit(treated=2)
     ci = o.coefficient_intervals(fit, few_clusters=30, every=True).set_index("kolonne")
@@ -159,3 +221,22 @@ def test_wild_bootstrap_cannot_reject_with_two_clusters():
     boot = o.WildBootstrap.for_fit(fit, draws=399, seed=1)
     se = np.sqrt(fit.cov[1, 1])
     assert boot.p_value("d", float(fit.beta["d"]) + 4 * se)[0] > 0.05
+
+
+def test_coverage_study_twin_leaves_outcomes_uncalibrated():
+    """benchmarks/coverage_ordinal.py draws the twin's survey without calibrating the model
+    outcomes (so their truth is the model's); the default twin is unchanged."""
+    from tillit.data import synth
+    from tillit.data.synth.export import _survey
+
+    seed = 10_003
+    pd.testing.assert_frame_equal(synth.generate_survey(seed=seed), synth.generate_clean(seed=seed)["survey_2023"])
+    twin_cal, cal = _survey(seed, 3660)
+    twin_raw, raw = _survey(seed, 3660, calibrate_outcomes=False)
+    outcomes = list(synth.load_model()["outcomes"])
+    assert any(k.startswith("trust_hindrance") and v > 0 for k, v in twin_cal.calibration_moves.items())
+    assert not any(k.split(":")[0] in outcomes for k in twin_raw.calibration_moves)
+    pd.testing.assert_frame_equal(raw.drop(columns=outcomes), cal.drop(columns=outcomes))
+    nks = (cal["unit_type"] == "nks") & (cal["role"] == "medarbeider")
+    as_num = lambda df: df.loc[nks, "trust_hindrance"].astype(float).fillna(-1)  # noqa: E731
+    assert (as_num(raw) != as_num(cal)).any()

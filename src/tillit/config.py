@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ROOT_ENV = "TILLIT_ROOT"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ConfigError(ValueError):
@@ -48,7 +49,9 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: filen finnes ikke")
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            # libyaml's parser where PyYAML has it (same values, ~10x faster: params are read by
+            # every kernel and the build); the pure-Python SafeLoader otherwise.
+            return yaml.load(fh, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: ugyldig YAML: {exc}") from exc
     except UnicodeDecodeError as exc:

@@ -165,13 +165,27 @@ def _method_label(r, cluster: str | None) -> str:
 
 
 # -- tables -------------------------------------------------------------------------------------
+# A model's odds-ratio table (CR2 intervals: eigen-decompositions per cluster) is read by its
+# reader table, its download and its prose; computed once per fit and level, copied per caller.
+_OR_TABLES: dict[tuple[int, float], tuple[object, pd.DataFrame]] = {}
+
+
+def _odds_ratio_table(fit, level: float = 0.95) -> pd.DataFrame:
+    key = (id(fit), float(level))
+    hit = _OR_TABLES.get(key)
+    if hit is None or hit[0] is not fit:
+        while len(_OR_TABLES) >= 16:  # a chapter has a handful of models; tests fit many
+            _OR_TABLES.pop(next(iter(_OR_TABLES)))
+        hit = _OR_TABLES[key] = (fit, ordinal.odds_ratio_table(fit, level))
+    return hit[1].copy()
+
 
 
 def reader_table(fit, level: float = 0.95, decimals: int = 2) -> pd.DataFrame:
     """The reader's coefficient table: Norwegian labels, "1,23 (1,10–1,38)", p, and which
     kind of interval each row has ("klyngerobust" or "få enheter (n)"), then the cut-points."""
     d = fit.design
-    table = ordinal.odds_ratio_table(fit, level)
+    table = _odds_ratio_table(fit, level)
     head = "Oddsforhold (95 % KI)" if fit.link == "logit" else "Probit-koeffisient (95 % KI)"
     out = []
     for _, r in table.iterrows():
@@ -207,7 +221,7 @@ def model_table(ctx: Context, models: ModelSet, name: str, label: str) -> pd.Dat
     proportional odds fails for some predictor (label ``<label>-terskler``)."""
     fit = models.fits[name]
     table = reader_table(fit)
-    raw = ordinal.odds_ratio_table(fit)
+    raw = _odds_ratio_table(fit)
     kind = "ordinal logistisk regresjon, oddsforhold" if fit.link == "logit" else "ordinal probit-regresjon"
     ctx.table(table, label, f"{fit.design.spec.label}: {kind} med 95 % konfidensintervall "
               f"({fmt.n(fit.design.n_used)})", csv_df=raw.drop(columns=["kolonne"]), note=_table_note(ctx.num, fit))
@@ -407,7 +421,7 @@ def describe(ctx: Context, fit, brant=None, lrt=None, ppo=None, alpha: float = 0
     by ``ctx.num`` (model-only on the twin)."""
     num = ctx.num
     d = fit.design
-    tab = ordinal.odds_ratio_table(fit)
+    tab = _odds_ratio_table(fit)
     coef = tab[tab["del"] == "koeffisient"].set_index("kolonne")
     dk_out = int(d.counts.loc[d.counts["rolle"] == "utfall", "vet_ikke"].sum())
     parts = [f"Modellen «{d.spec.label}» bygger på {num.count(d.n_used)} {d.unit}"

@@ -27,7 +27,7 @@ matplotlib.use("Agg")  # headless and deterministic; notebooks still show figure
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
 
 from tillit import fmt  # noqa: E402
 
@@ -51,8 +51,33 @@ ANNOT, NARROW_FONT = 8.5, 10.0
 MIN_PX = 11.0
 
 
+# seaborn's set_theme(style="whitegrid", context="notebook", palette=QUALITATIVE), as the rc
+# values it sets (seaborn 0.13: plotting_context, axes_style, the colour cycle): importing seaborn
+# imports scipy.stats, about a second of every kernel's start, for these values alone.
+# tests/test_theme.py checks them against seaborn itself. Not carried over: image.cmap "rocket"
+# (seaborn's own colour map; no chart of the book uses a colour map).
+SEABORN_THEME = {
+    # plotting_context("notebook")
+    "axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5, "lines.markersize": 6,
+    "patch.linewidth": 1, "xtick.major.width": 1.25, "ytick.major.width": 1.25, "xtick.minor.width": 1,
+    "ytick.minor.width": 1, "xtick.major.size": 6, "ytick.major.size": 6, "xtick.minor.size": 4,
+    "ytick.minor.size": 4, "font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12, "xtick.labelsize": 11,
+    "ytick.labelsize": 11, "legend.fontsize": 11, "legend.title_fontsize": 12,
+    # axes_style("whitegrid"), with set_theme's font="sans-serif"
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
+    "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
+    "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False,
+}
+
+
 def set_theme() -> None:
-    sns.set_theme(style="whitegrid", context="notebook", palette=QUALITATIVE)
+    plt.rcParams.update(SEABORN_THEME)
+    plt.rcParams["axes.prop_cycle"] = cycler("color", [matplotlib.colors.to_rgb(c) for c in QUALITATIVE])
     plt.rcParams.update({
         "figure.dpi": 110,
         "font.family": "DejaVu Sans",

@@ -287,6 +287,14 @@ def split_assignments(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A no-op `tillit build` is answered from .tillit/noop.json before anything heavy is imported
+    # (tillit.build.noop, H14b); every other command (a build with -p/-f too) goes to _main.
+    from tillit.build import noop
+
+    return noop.run(argv, _main)
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(split_assignments(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.func(args)

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tillit.data.codebook import Codebook
 
@@ -247,6 +246,8 @@ def share(df: pd.DataFrame, var: str, codes: list[int], by=None, *, dont_know: s
 def wilson(k, n, level: float = 0.95):
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
+    from scipy import stats  # on first use: importing scipy.stats takes about a second
+
     z = stats.norm.ppf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
@@ -278,6 +279,8 @@ def mean(df: pd.DataFrame, var: str, by=None, cb: Codebook | None = None) -> pd.
     agg["n"] = agg["n"].astype("int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         se = agg["sd"] / np.sqrt(agg["n"])
+        from scipy import stats
+
         t = stats.t.ppf(0.975, np.maximum(agg["n"] - 1, 1))
     agg["lo"] = agg["mean"] - t * se
     agg["hi"] = agg["mean"] + t * se

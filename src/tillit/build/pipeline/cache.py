@@ -57,10 +57,23 @@ def environment_hash() -> str:
     """
     from importlib import metadata
 
-    dists = sorted(
-        {((d.metadata["Name"] or "").lower(), d.version) for d in metadata.distributions()}
-    )
+    dists = sorted({_name_version(d) for d in metadata.distributions()})
     return _digest({"python": sys.version, "dists": dists})
+
+
+def _name_version(dist) -> tuple[str, str | None]:
+    """(name in lower case, version) from the distribution's metadata headers, as
+    ``(d.metadata["Name"] or "").lower(), d.version`` gives them, without the e-mail parser
+    (a third of a no-op build's time went to parsing ~250 metadata files in full)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in found:
+            found[key] = value.strip()
+    return (found.get("Name") or "").lower(), found.get("Version")
 
 
 # The package that actually runs; a module attribute so tests can point it elsewhere.

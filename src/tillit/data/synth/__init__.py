@@ -11,9 +11,9 @@ in the processed layout, without the mess), :func:`write_raw` (files in ``data/r
 from tillit.data.synth.calibrate import (CalibrationError, calibrate_mean, calibrate_share,
                                          feasible_counts, largest_remainder, round_half_up)
 from tillit.data.synth.export import (MARKER, SURVEY_FORMATS, SURVEY_STEM, adopt_legacy, ensure_raw, generate,
-                                      generate_clean, write_raw)
+                                      generate_clean, generate_survey, write_raw)
 from tillit.data.synth.latent import default_seed, load_model, load_published
 
 __all__ = ["CalibrationError", "MARKER", "SURVEY_FORMATS", "SURVEY_STEM", "adopt_legacy", "calibrate_mean",
-           "calibrate_share", "default_seed", "ensure_raw", "feasible_counts", "generate", "generate_clean", "largest_remainder", "load_model",
+           "calibrate_share", "default_seed", "ensure_raw", "feasible_counts", "generate", "generate_clean", "generate_survey", "largest_remainder", "load_model",
            "load_published", "round_half_up", "write_raw"]

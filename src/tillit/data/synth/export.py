@@ -26,17 +26,24 @@ SURVEY_FORMATS = ("csv", "xlsx", "sav")
 
 
 # --- Public API -----------------------------------------------------------------------------
-def _simulate(seed: int | None, n_respondents: int, model: dict | None = None,
-              published: dict | None = None, codebook: Codebook | None = None) -> tuple[_Twin, dict, dict]:
+def _survey(seed: int | None, n_respondents: int, model: dict | None = None, published: dict | None = None,
+            codebook: Codebook | None = None, *, calibrate_outcomes: bool = True) -> tuple[_Twin, pd.DataFrame]:
     model = model or load_model()
     published = published or load_published()
     codebook = codebook or load_codebook()
     seed = int(model["default_seed"]) if seed is None else int(seed)
     twin = _Twin(seed, n_respondents, model, published, codebook)
-    p, items = twin.survey_2023()
+    p, items = twin.survey_2023(calibrate_outcomes=calibrate_outcomes)
     ids = twin.ids(n_respondents, twin.rng["people"])
     times = twin.timestamps(n_respondents, model["period"], twin.rng["people"])
-    clean23 = twin.clean_frame(p, items, ids, times)
+    return twin, twin.clean_frame(p, items, ids, times)
+
+
+def _simulate(seed: int | None, n_respondents: int, model: dict | None = None,
+              published: dict | None = None, codebook: Codebook | None = None) -> tuple[_Twin, dict, dict]:
+    model = model or load_model()
+    codebook = codebook or load_codebook()
+    twin, clean23 = _survey(seed, n_respondents, model, published, codebook)
     p17, items17 = twin.survey_2017()
     spec17 = model["survey_2017"]
     ids17 = twin.ids(len(p17.role), twin.rng["y2017"])
@@ -76,6 +83,20 @@ def generate_clean(seed: int | None = None, n_respondents: int = 3660) -> dict[s
     ``tillit.data.prepare`` yields from the raw files of the same seed.
     """
     return _simulate(seed, n_respondents)[1]
+
+
+def generate_survey(seed: int | None = None, n_respondents: int = 3660, *,
+                    calibrate_outcomes: bool = True) -> pd.DataFrame:
+    """Only ``survey_2023`` of :func:`generate_clean` (the same frame for the same seed), for
+    studies that redraw it many times (benchmarks/coverage_ordinal.py).
+
+    ``calibrate_outcomes=False`` leaves out the calibration of the model outcomes
+    (synthetic.yml ``outcomes``) to their published shares: the outcomes are then exactly the
+    latent model's draws, so the model's true coefficients are known (the predictors are still
+    calibrated; the outcomes are drawn from the calibrated predictors). It is not the twin the
+    book uses – that one always calibrates.
+    """
+    return _survey(seed, n_respondents, calibrate_outcomes=calibrate_outcomes)[1]
 
 
 def _csv_bytes(df: pd.DataFrame) -> bytes:

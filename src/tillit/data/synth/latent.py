@@ -260,7 +260,7 @@ class _Twin:
             done.append((name, codes, cell))
 
     # -- survey 2023 ----------------------------------------------------------------------
-    def survey_2023(self) -> tuple[_People, dict[str, _Item]]:
+    def survey_2023(self, calibrate_outcomes: bool = True) -> tuple[_People, dict[str, _Item]]:
         rng_p, rng_i, rng_o = self.rng["people"], self.rng["items"], self.rng["outcomes"]
         self.units = self._units(rng_p)
         p = self.people(self.n, rng_p, self.units)
@@ -273,7 +273,8 @@ class _Twin:
         self.calibrate(items, p, [e for e in entries if e["item"] not in outcomes])
         for name in outcomes:
             items[name] = self.outcome_item(name, p, items, rng_o)
-        self.calibrate(items, p, [e for e in entries if e["item"] in outcomes])
+        if calibrate_outcomes:  # off only for coverage studies (export.generate_survey)
+            self.calibrate(items, p, [e for e in entries if e["item"] in outcomes])
         self.p2023, self.items2023 = p, items
         return p, items
 

@@ -17,6 +17,10 @@ V_i = [γ_min(j,k) − γ_ij γ_ik] and Jacobian D_i = ∂γ_i/∂θ. Whitening 
 Z_i = L_i⁻¹ D_i and r_i = L_i⁻¹ (Y_i − γ_i): the score is Σ Z_iᵀ r_i, the Fisher information
 ZᵀZ, and CR2 is the linear-model CR2 on (Z, r). The result does not depend on the whitening
 chosen nor on how the cut-points are parametrised.
+
+The reference distribution is worked out under independent observations (Bell–McCaffrey, the
+book's choice) or, with ``working="random_intercept"``, under a random shift of each cluster's
+latent scores (Imbens & Kolesár 2016); benchmarks/coverage_ordinal.py measures both.
 """
 from __future__ import annotations
 
@@ -135,6 +139,18 @@ class Spectrum:
         return float(optimize.brentq(lambda q: self.sf(q) - alpha, lo, hi, xtol=1e-7, rtol=1e-10))
 
 
+def _summarise(lam: np.ndarray, total: float, frob: float, left_out: np.ndarray | None = None) -> Spectrum:
+    """Keep the largest eigenvalues exactly, the others as one scaled χ² (both normalised)."""
+    lam = np.clip(np.sort(lam)[::-1], 0.0, None) / total
+    top, others = lam[:_SPECTRUM_KEEP], lam[_SPECTRUM_KEEP:]
+    rest = max(0.0, 1.0 - top.sum())
+    sq = float(np.sum(others ** 2))
+    if left_out is not None:  # the clusters left out, counted by their own weights
+        sq += float(np.sum((left_out / total) ** 2))
+    m = rest * rest / sq if rest > 0 and sq > 0 else 0.0
+    return Spectrum(top, rest / m if m else 0.0, m, total ** 2 / frob)
+
+
 def _spectrum(diag: np.ndarray, U: np.ndarray, B: np.ndarray) -> Spectrum:
     """Eigenvalues of diag(d) − Uᵀ B U (the clusters' terms and how they co-vary), normalised."""
     BU = B @ U
@@ -148,15 +164,24 @@ def _spectrum(diag: np.ndarray, U: np.ndarray, B: np.ndarray) -> Spectrum:
     if len(diag) > _CLUSTERS_EXACT:
         keep = np.argsort(diag)[::-1][:_CLUSTERS_EXACT]
     Gm = np.diag(diag[keep]) - U[:, keep].T @ BU[:, keep]
-    lam = np.clip(np.linalg.eigvalsh(Gm)[::-1], 0.0, None) / total
-    top, others = lam[:_SPECTRUM_KEEP], lam[_SPECTRUM_KEEP:]
-    rest = max(0.0, 1.0 - top.sum())
-    sq = float(np.sum(others ** 2))
-    if len(keep) < len(diag):  # the clusters left out, counted by their own weights
-        out = np.delete(diag, keep) / total
-        sq += float(np.sum(out ** 2))
-    m = rest * rest / sq if rest > 0 and sq > 0 else 0.0
-    return Spectrum(top, rest / m if m else 0.0, m, total ** 2 / frob)
+    return _summarise(np.linalg.eigvalsh(Gm), total, frob,
+                      np.delete(diag, keep) if len(keep) < len(diag) else None)
+
+
+def _spectrum_re(diag: np.ndarray, U: np.ndarray, B: np.ndarray, alpha: np.ndarray, Xi: np.ndarray,
+                 s2: float) -> Spectrum:
+    """The same under a random-intercept working model (Imbens & Kolesár 2016's "Moulton"
+    model): the cluster terms then co-vary as diag(d) − UᵀBU + s²·WWᵀ, W = diag(α) − UᵀBΞ,
+    where α_g and Ξ_g carry cluster g's response to a common shift of its latent scores.
+    As in Imbens–Kolesár the spectrum is normalised by its own trace (only the shape of the
+    reference distribution changes; the CR2 standard error is the same)."""
+    W = np.diag(alpha) - U.T @ (B @ Xi)
+    Gm = np.diag(diag) - U.T @ (B @ U) + s2 * (W @ W.T)
+    total = float(np.trace(Gm))
+    frob = float(np.sum(Gm * Gm))
+    if not (total > 0 and frob > 0):
+        return Spectrum(np.array([1.0]), 0.0, 0.0, 1.0)
+    return _summarise(np.linalg.eigvalsh(Gm), total, frob)
 
 
 @dataclass
@@ -167,6 +192,8 @@ class CR2Result:
     spectra: list[Spectrum]  # the working-model reference distribution of each t statistic
     cov: np.ndarray          # CR2 covariance of the slopes
     n_clusters: int
+    unit_var: float = float("nan")  # moment estimate of the latent unit variance (working model)
+    spectra_independent: list[Spectrum] | None = None  # kept when `working` is not independent
 
     @property
     def df(self) -> np.ndarray:
@@ -184,12 +211,27 @@ class CR2Result:
         return np.array([s.sf(v) if np.isfinite(v) else np.nan for s, v in zip(self.spectra, t)])
 
 
-def cr2(terms: CumulativeTerms, estimate: np.ndarray) -> CR2Result:
+WORKING_MODELS = ("independent", "random_intercept")
+
+
+def cr2(terms: CumulativeTerms, estimate: np.ndarray, working: str = "independent") -> CR2Result:
     """CR2 covariance of every slope coefficient and the working-model distribution of its
-    t statistic (whose Satterthwaite summary is the Bell–McCaffrey degrees of freedom)."""
+    t statistic (whose Satterthwaite summary is the Bell–McCaffrey degrees of freedom).
+
+    ``working``: the model under which that distribution is worked out – ``independent``
+    (Bell–McCaffrey: the observations' whitened residuals independent), or
+    ``random_intercept`` (Imbens–Kolesár: plus a random shift of each cluster's latent scores,
+    its variance estimated from the residuals' within-cluster cross-products). The adjustment
+    matrices, and so the standard errors, are the independent ones in both."""
+    if working not in WORKING_MODELS:
+        raise ValueError(f"ukjent arbeidsmodell '{working}' (kjente: {', '.join(WORKING_MODELS)})")
     Z3, r2 = _whiten(terms)
     n, m, p = Z3.shape
     k = len(terms.names)
+    # the direction of a common shift of the latent scores: the sum of the cut-point columns
+    e = np.r_[np.zeros(k), np.ones(p - k)]
+    ze = Z3 @ e                                   # n × m: whitened response to the shift
+    q_i, c_i = np.einsum("im,im->i", ze, r2), np.einsum("im,im->i", ze, ze)
     B = np.linalg.inv(np.einsum("imp,imq->pq", Z3, Z3))
     order = np.argsort(terms.groups, kind="stable")
     bounds = np.flatnonzero(np.diff(terms.groups[order])) + 1
@@ -198,6 +240,9 @@ def cr2(terms: CumulativeTerms, estimate: np.ndarray) -> CR2Result:
     sq = np.zeros((G, k))         # ‖a_g‖² for every slope
     U = np.zeros((G, p, k))       # Z_gᵀ a_g for every slope
     bad = np.zeros(k, dtype=bool)
+    alpha = np.zeros((G, k))      # (A_g Z_g B e_j)ᵀ Z_g e for every slope
+    Xi = np.zeros((p, G))         # Z_gᵀ Z_g e
+    cross = np.zeros(2)           # within-cluster cross-products of q, and their expectation per unit s²
     for g, rows in enumerate(np.split(order, bounds)):
         Zg = Z3[rows].reshape(-1, p)
         rg = r2[rows].reshape(-1)
@@ -212,11 +257,21 @@ def cr2(terms: CumulativeTerms, estimate: np.ndarray) -> CR2Result:
         Tk = T[:, :k]
         sq[g] = (Tk * Tk).sum(axis=0)
         U[g] = R.T @ Tk
+        Re = R @ e
+        alpha[g] = Tk.T @ Re
+        Xi[:, g] = R.T @ Re
+        cross += (q_i[rows].sum() ** 2 - np.sum(q_i[rows] ** 2), c_i[rows].sum() ** 2 - np.sum(c_i[rows] ** 2))
     spectra = [_spectrum(sq[:, j], U[:, :, j].T, B) for j in range(k)]
+    # analog estimate of the unit variance (as Imbens–Kolesár's of ρ), never below 0
+    s2 = max(0.0, cross[0] / cross[1]) if cross[1] > 0 else 0.0
+    independent = None
+    if working == "random_intercept":
+        independent = spectra
+        spectra = [_spectrum_re(sq[:, j], U[:, :, j].T, B, alpha[:, j], Xi, s2) for j in range(k)]
     Vs = V[:k, :k]
     se = np.sqrt(np.diag(Vs))
     se[bad] = np.nan
-    return CR2Result(list(terms.names), np.asarray(estimate[:k], dtype=float), se, spectra, Vs, G)
+    return CR2Result(list(terms.names), np.asarray(estimate[:k], dtype=float), se, spectra, Vs, G, s2, independent)
 
 
 def clusters_behind(design) -> pd.Series:

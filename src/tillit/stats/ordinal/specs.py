@@ -3,6 +3,7 @@ and the errors every part of the ordinal package raises."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -186,8 +187,19 @@ def parse_models(data: Any, path: Path | str = "params/models.yml") -> ModelsFil
 
 
 def load_models(path: Path | str | None = None) -> ModelsFile:
+    """params/models.yml, validated. Parsed once per version of the file: a chapter asks for it
+    dozens of times (every table and sentence about a model), and parsing it took seconds."""
     path = Path(path) if path else repo_root() / "params" / "models.yml"
-    return parse_models(read_yaml(path), path)
+    try:
+        st = path.stat()
+    except OSError:
+        return parse_models(read_yaml(path), path)  # read_yaml says what is wrong
+    return _parsed_models(str(path), (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)).model_copy(deep=True)
+
+
+@lru_cache(maxsize=8)
+def _parsed_models(path: str, version: tuple) -> ModelsFile:
+    return parse_models(read_yaml(Path(path)), Path(path))
 
 
 def check_nested(full: ModelSpec, restricted: ModelSpec, where: str = "") -> None:
