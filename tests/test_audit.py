@@ -200,3 +200,144 @@ def test_the_methods_appendix_reports_the_audit(survey, tmp_path):
     text = re.sub(r"<[^>]+>", "", re.sub(r"<span class=\"visually-hidden\">.*?</span>", "", text))
     assert "4 tabeller og figurer revidert" in text and "ingen tall som kan regnes tilbake" in text
     assert "minst fem respondenter" in audit_report.rule_text(ctx) and "«Vet ikke»" in audit_report.rule_text(ctx)
+
+
+# --- counts of a sub-population (tillit.stats.outside) ------------------------------------
+SMALL_OUTSIDE = {  # NAV kontroll: 30 medarbeidere and only 3 others
+    "nav_kontor": (60, 20, 10, 8),
+    "nks": (40, 10, 6, 6),
+    "kontroll": (30, 1, 1, 1),
+}
+
+
+def _survey(sizes) -> pd.DataFrame:
+    rows = [{"unit_type": u, "role": r, "i": i} for u, s in sizes.items() for r, k in zip(ROLES, s) for i in range(k)]
+    df = pd.DataFrame(rows)
+    df["submitted_at"] = pd.Timestamp("2023-03-01")
+    df["trust_hindrance"] = pd.array(1 + np.arange(len(df)) % 5, dtype="Int8")  # everybody answers
+    return df
+
+
+def _publish_medarbeider(df: pd.DataFrame, out, populations) -> Gate:
+    """The response profile (unit type × role with totals) and trust among the medarbeidere by
+    unit type, as 4.2 publishes it."""
+    from tillit.stats.outside import cell_populations
+
+    cb = load_codebook()
+    tables.SOURCES.clear()
+    gate = Gate(5, out / "disclosure_log.csv",
+                populations=(lambda: (cell_populations(df, cb), cb)) if populations else None)
+    profile = tables.crosstab(df, "unit_type", "role", cb)
+    profile.index = [cb.unit_types[k].label for k in profile.index]
+    profile.columns = [cb.roles[k] for k in profile.columns]
+    gate.counts("kap/tbl-svarprofil", profile, totals=True)
+    emp = df[df["role"] == "medarbeider"]
+    by_unit = tables.label_groups(tables.distribution(emp, ["trust_hindrance"], cb, by="unit_type"), cb)
+    gate.shares("kap/fig-tillit-enhet", by_unit.set_index("unit_type")[[1, 2, 3, 4, 5, tables.DK]], total_row=True)
+    gate.write_log()
+    return gate
+
+
+def test_a_count_of_the_medarbeidere_that_gives_away_the_few_others_is_hidden(tmp_path):
+    """30 medarbeidere of NAV kontroll answered, and the unit has 33: the 3 others (a leder, a
+    tillitsvalgt and a verneombud, hidden in the response profile) would be pinned to 0–3."""
+    df = _survey(SMALL_OUTSIDE)
+    before = tmp_path / "uten"
+    _publish_medarbeider(df, before, populations=False)
+    found = findings(audit.run_audit(before, min_cell=5, codebook=load_codebook()))
+    assert any(t == "kap/tbl-svarprofil" and "NAV kontroll" in r for t, r, _ in found), found
+
+    after = tmp_path / "med"
+    gate = _publish_medarbeider(df, after, populations=True)
+    result = audit.run_audit(after, min_cell=5, codebook=load_codebook())
+    assert result.ok, result.message()
+    log = gate.records
+    hidden = log[(log["table_id"] == "kap/fig-tillit-enhet") & (log["column"] == "(hele raden)")]
+    assert "NAV kontroll" in set(hidden["row"]) and set(hidden["reason"]) == {"komplementær"}
+    # The units with enough others outside the frame keep their bars.
+    reg = json.loads((after / "disclosure" / "kap" / "fig-tillit-enhet.json").read_text(encoding="utf-8"))
+    assert {r["label"]: r["n"] for r in reg["rows"]}["NAV-kontor"] == 60
+
+
+def test_the_rule_leaves_a_count_alone_when_nobody_is_outside_or_many_are():
+    from tillit.stats.outside import reveals_outside
+    from tillit.stats.tables import Source
+
+    cb = load_codebook()
+    cells = {(u, r): 0 for u in cb.unit_types for r in cb.roles}
+    cells.update({("nks", "medarbeider"): 40, ("nks", "leder"): 3, ("kontroll", "medarbeider"): 30})
+    emp = tuple(sorted((u, "medarbeider") for u in cb.unit_types))
+    nks = Source("distribution", "trust_hindrance", (("unit_type", "nks"),), emp)
+    kontroll = Source("distribution", "trust_hindrance", (("unit_type", "kontroll"),), emp)
+    everybody = Source("distribution", "trust_hindrance", (("unit_type", "nks"),), None)
+    assert reveals_outside([nks], 40, (cells, cb), 5)            # 3 leaders pinned to 0–3
+    assert not reveals_outside([nks], 30, (cells, cb), 5)        # 13 unaccounted for: ≥ 5
+    assert not reveals_outside([kontroll], 30, (cells, cb), 5)   # nobody outside the frame
+    assert not reveals_outside([everybody], 43, (cells, cb), 5)  # the frame is the whole unit
+    assert not reveals_outside([None], 40, (cells, cb), 5)       # unknown source: the audit decides
+    assert reveals_outside([nks, kontroll], 70, (cells, cb), 5)  # a total of both
+    # The same count labelled as the role: the total of all respondents (73) gives the 3 away.
+    medarbeidere = Source("distribution", "trust_hindrance", (("role", "medarbeider"),), None)
+    assert reveals_outside([medarbeidere], 70, (cells, cb), 5)
+    assert not reveals_outside([medarbeidere], 60, (cells, cb), 5)
+
+
+def test_a_hidden_row_two_aggregates_fit_is_bounded_under_each(tmp_path):
+    """9 of 90 on two questions: the register keeps both candidates, and a hidden n must be
+    safe under either (here the second is pinned by a published total)."""
+    from tillit.stats.register import write_register
+
+    cb = load_codebook()
+    every = [[u, r] for u in cb.unit_types for r in cb.roles]
+    def src(item, unit):
+        return {"measure": "share", "item": item, "group": {"unit_type": unit}, "universe": every,
+                "population": "survey_2023", "codes": [4, 5], "denominator": "all", "labels": []}
+    rows = [{"label": "kontroll", "source": None, "measure": "share", "n": None,
+             "candidates": [src("trust_hindrance", "kontroll"), src("competition", "kontroll")]}]
+    write_register(tmp_path, "kap/a", {"rows": rows, "table_id": "kap/a", "kind": "means", "min_cell": 5})
+    ok = audit.run_audit(tmp_path, min_cell=5, codebook=cb)
+    assert ok.ok and ok.suppressed == 2 and not ok.unaudited
+    # competition answered by all of kontroll is published elsewhere: the second candidate is pinned.
+    pinned = [{"label": "kontroll", "source": src("competition", "kontroll"), "measure": "share", "n": 3,
+               "k": 1}]
+    write_register(tmp_path, "kap/b", {"rows": pinned, "table_id": "kap/b", "kind": "means", "min_cell": 5})
+    result = audit.run_audit(tmp_path, min_cell=5, codebook=cb)
+    assert ("kap/a", "kontroll", "antall svar (n)") in findings(result)
+
+
+def test_a_share_whose_group_has_few_vet_ikke_is_hidden_when_the_counts_are_given(tmp_path):
+    """37 of 3 660 said "Vet ikke": with min_cell 1 000 the share of all (k and n exact) would,
+    beside the other answers published elsewhere, give the 37 back; the row goes, with a
+    second one so that the total does not give it back."""
+    tables.SOURCES.clear()
+    gate = Gate(1000, tmp_path / "disclosure_log.csv")
+    frame = pd.DataFrame({"n": [3660, 3660, 3660], "share": [0.759, 0.52, 0.31], "lo": [0.7, 0.5, 0.3],
+                          "hi": [0.8, 0.6, 0.4]}, index=["kompetanse", "leder", "tid"])
+    gated = gate.means("kap/andeler", frame, dont_know_counts=pd.Series({"kompetanse": 37, "leder": 1500,
+                                                                          "tid": 1200}))
+    hidden = gated.suppressed.all(axis=1)
+    assert hidden["kompetanse"] and not hidden["tid"]
+    log = gate.records
+    assert "«Vet ikke» < min_cell" in set(log.loc[log["row"] == "kompetanse", "reason"])
+    assert "37" not in log.to_csv()  # the count itself is never written
+    # Without the counts the gate cannot know: the row is published, as before.
+    assert not Gate(1000).means("kap/andeler", frame).suppressed.all(axis=1)["kompetanse"]
+
+
+def test_a_hidden_count_proved_large_by_what_is_published_is_no_finding(tmp_path):
+    """All 3 660 hidden in one row and published in another: pinned, but no small group."""
+    from tillit.stats.register import write_register
+
+    cb = load_codebook()
+    src = {"measure": "share", "item": "f_kompetanse", "group": {}, "universe": None, "population": "survey_2023",
+           "codes": [4, 5], "denominator": "all", "labels": []}
+    write_register(tmp_path, "kap/a", {"table_id": "kap/a", "kind": "means", "min_cell": 1000,
+                                       "rows": [{"label": "alle", "source": src, "measure": "share", "n": None}]})
+    write_register(tmp_path, "kap/b", {"table_id": "kap/b", "kind": "means", "min_cell": 1000,
+                                       "rows": [{"label": "alle", "source": src, "measure": "share", "n": 3660}]})
+    result = audit.run_audit(tmp_path, min_cell=1000, codebook=cb)
+    assert result.ok and result.suppressed == 1 and result.narrowest is None
+    # The same pinning of a count that may be small is a finding.
+    write_register(tmp_path, "kap/b", {"table_id": "kap/b", "kind": "means", "min_cell": 1000,
+                                       "rows": [{"label": "alle", "source": src, "measure": "share", "n": 300}]})
+    assert ("kap/a", "alle", "antall svar (n)") in findings(audit.run_audit(tmp_path, min_cell=1000, codebook=cb))

@@ -57,6 +57,7 @@ def test_help_lists_every_command(capsys):
 
 # --- faults that end in one line, exit 2, no traceback -----------------------------------
 import errno  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -166,3 +167,131 @@ def test_rendered_book_is_readable_by_others(comp, monkeypatch):
     assert (out / "book").stat().st_mode & 0o777 == 0o755
     assert (out / "book" / "sub").stat().st_mode & 0o777 == 0o755
     assert (out / "book" / "index.html").stat().st_mode & 0o777 == 0o644
+
+
+# --- output_dir given at the command line (-p / -f) ---------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _fake_render(calls: list, status: str = "ok"):
+    """Stands in for tillit.book.render: writes a one-page book into the output folder it is given."""
+    from tillit.book.render.run import RenderResult
+
+    def fake(root, renderer="auto", *, force=False, output_dir=None, data_dir=None):
+        calls.append({"root": Path(root), "output_dir": Path(output_dir), "data_dir": Path(data_dir)})
+        book = Path(output_dir) / "book"
+        if status == "ok":
+            tmp = Path(tempfile.mkdtemp(prefix=".book-", dir=output_dir))
+            (tmp / "index.html").write_text("bok", encoding="utf-8")
+            if book.exists():
+                import shutil
+
+                shutil.rmtree(book)
+            os.replace(tmp, book)
+        return RenderResult("nbconvert-fallback", book / "index.html", [book / "index.html"], [], status,
+                            "nbconvert 0", ["index.html"] if status == "ok" else [], [])
+    return fake
+
+
+def _tree(path: Path) -> dict:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("spelling", ["equals", "pair", "file"])
+def test_build_writes_everything_under_the_output_dir_given(comp, tmp_path, monkeypatch, capsys, spelling):
+    from tillit.book import render as book
+
+    calls: list = []
+    monkeypatch.setattr(book, "render", _fake_render(calls))
+    out = tmp_path / "andre" / "utdata"
+    before = _tree(comp / "outputs")
+    argv = {"equals": ["build", "-p", f"output_dir={out}"], "pair": ["build", "-p", "output_dir", str(out)],
+            "file": ["build", "-f", str(tmp_path / "run.yml")]}[spelling]
+    (tmp_path / "run.yml").write_text(f"output_dir: {out}\n", encoding="utf-8")
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    # Executed notebooks, tables, figures, manifest, disclosure log and audit, book: all there.
+    for rel in ("notebooks/01_a.ipynb", "notebooks/02_b.ipynb", "tables/01_a/result.csv", "figures/01_a/plot.txt",
+                "manifest.json", "disclosure_log.csv", "disclosure_audit.json", "book/index.html", ".tillit-utdata"):
+        assert (out / rel).is_file(), rel
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["build"]["status"] == "ok" and manifest["render"]["renderer"] == "nbconvert-fallback"
+    assert calls == [{"root": comp.resolve(), "output_dir": out.resolve(), "data_dir": (comp / "data/processed").resolve()}]
+    # Nothing under the repository's own outputs/.
+    assert _tree(comp / "outputs") == before
+    assert f"utdata: {out.resolve()}" in printed and str(out.resolve() / "book" / "index.html") in printed
+
+
+def test_build_and_render_refuse_an_output_dir_among_the_sources_given_with_p(comp, capsys):
+    before = _tree(comp / "notebooks")
+    for argv in (["build", "-p", "output_dir=notebooks"], ["build", "-p", "output_dir", "."],
+                 ["render", "-p", "output_dir=params"], ["build", "-p", "output_dir=data/raw"],
+                 ["run", "01_a", "-p", "output_dir=src"]):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.count("\n") == 1 and "output_dir" in err, (argv, err)
+    assert _tree(comp / "notebooks") == before
+    assert not (comp / "outputs" / "manifest.json").exists()
+
+
+def test_render_takes_the_output_dir_and_says_when_the_book_was_up_to_date(comp, tmp_path, monkeypatch, capsys):
+    from tillit.book import render as book
+
+    calls: list = []
+    out = tmp_path / "ut"
+    monkeypatch.setattr(book, "render", _fake_render(calls))
+    assert cli.main(["render", "-p", "output_dir", str(out), "--renderer", "fallback"]) == 0
+    line = capsys.readouterr().out
+    assert "render (nbconvert-fallback)" in line and "1 sider laget, 0 uendret gjenbrukt" in line
+    assert "Boka er laget med nbconvert-reserveløsningen (valgt med --renderer fallback)" in line
+    assert (out / "book" / "index.html").is_file() and calls[0]["output_dir"] == out.resolve()
+    monkeypatch.setattr(book, "render", _fake_render(calls, status="cached"))
+    assert cli.main(["render", "-p", "output_dir", str(out), "--renderer", "fallback"]) == 0
+    line = capsys.readouterr().out
+    assert "uendret (ingenting boka bygger på er endret)" in line and "Boka er uendret, sist laget med" in line
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["render"]["status"] == "cached"
+    # render takes only the shared parameters
+    assert cli.main(["render", "-p", "factor", "3"]) == 2
+    assert "ukjent parameter factor" in capsys.readouterr().err
+
+
+def test_an_edition_is_not_built_with_other_parameters(comp, capsys):
+    import shutil
+
+    for name in ("editions.yml", "codebook.yml"):
+        shutil.copy(REPO / "params" / name, comp / "params" / name)
+    code = cli.main(["build", "--edition", "nks", "-p", "min_cell", "7"])
+    err = capsys.readouterr().err
+    assert code == 2 and "-p/-f og --edition" in err, err
+
+
+def test_run_alone_runs_the_disclosure_audit_and_stops_when_it_fails(comp, monkeypatch, capsys):
+    from tillit.stats import audit as audit_mod
+
+    assert cli.main(["run", "00_prep"]) == 0
+    assert cli.main(["run", "01_a"]) == 0
+    printed = capsys.readouterr().out
+    assert "01_a" in printed
+    out = comp / "outputs"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["steps"]["01_a"]["status"] == "ok"
+    assert manifest["audit"]["ok"] is True and manifest["audit_final"]["ok"] is True
+    assert json.loads((out / "disclosure_audit.json").read_text(encoding="utf-8"))["ok"] is True
+
+    def leaky(out_dir, **kw):
+        res = audit_mod.AuditResult(min_cell=kw["min_cell"], tables=1)
+        res.violations.append(audit_mod.Finding("01_a/t", "rad", "antall svar (n)", "publisert tall under min_cell"))
+        return res
+
+    monkeypatch.setattr(audit_mod, "run_audit", leaky)
+    assert cli.main(["run", "01_a", "-p", "factor", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "Revisjonen av skjulte tall feilet" in err and "01_a/t" in err and "Traceback" not in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["audit"]["ok"] is False  # the next build audits again
+
+
+def test_a_side_run_says_it_is_not_audited(comp, tmp_path, capsys):
+    assert cli.main(["run", "00_prep"]) == 0
+    assert cli.main(["run", "01_a", "-o", str(tmp_path / "side.ipynb")]) == 0
+    assert "ikke med i revisjonen" in capsys.readouterr().out

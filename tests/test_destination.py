@@ -88,3 +88,38 @@ def test_a_notebook_run_alone_is_checked_too(monkeypatch):
     namespace["output_dir"] = "notebooks"
     with pytest.raises(ConfigError, match=r"output_dir = .*notebooks.*ligger i notebooks/"):
         nbk.start("01_sammendrag", namespace, banner=False)
+
+
+def test_the_book_is_rendered_into_the_output_dir_and_data_dir_given(tmp_path, monkeypatch):
+    """The renderer reads the executed notebooks, figures and tables of another output folder
+    and writes the book there (the data source banner from another data_dir); nothing is
+    written under the repository's outputs/."""
+    import json
+    import shutil
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from book_fixture import build_fake_root
+
+    from tillit.book import render as book
+
+    root = build_fake_root(tmp_path)
+    elsewhere = tmp_path / "utenfor" / "ut"
+    elsewhere.parent.mkdir()
+    shutil.move(str(root / "outputs"), str(elsewhere))
+    data = tmp_path / "utenfor" / "data"
+    shutil.move(str(root / "data" / "processed"), str(data))
+    (data / "data_source.json").write_text(json.dumps({"kind": "real", "files": {}}), encoding="utf-8")
+    (root / "outputs").mkdir()
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    result = book.render(root, renderer="fallback", output_dir=elsewhere, data_dir=data)
+    assert result.status == "ok" and result.index_path == elsewhere.resolve() / "book" / "index.html"
+    assert result.index_path.is_file() and all(p.is_file() and elsewhere.resolve() in p.parents for p in result.pages)
+    assert len(result.pages) >= 5 and (elsewhere / "book" / "figures").is_dir()
+    assert not any((root / "outputs").iterdir())
+    assert not list(elsewhere.glob(".book-*"))
+    index = result.index_path.read_text(encoding="utf-8")
+    assert "Reelle data" in index and "Syntetiske data" not in index  # the banner follows data_dir
+    again = book.render(root, renderer="fallback", output_dir=elsewhere, data_dir=data)
+    assert again.status == "cached" and again.index_path == result.index_path

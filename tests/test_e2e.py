@@ -89,7 +89,11 @@ def test_ledger_reproduces_every_target(compendium):
     targets = ledger[ledger["kind"] == "mål"]
     assert len(targets) >= 40
     ok = targets["ok"].isin(["Ja", "True"])
-    assert ok.all(), targets.loc[~ok, ["id", "published", "recomputed"]]
+    # A target whose group or "Vet ikke" count is below min_cell is hidden by the gate
+    # ("skjult", value "–*"); every other one is reproduced.
+    hidden = targets["recomputed"] == "–*"
+    assert (ok | hidden).all(), targets.loc[~(ok | hidden), ["id", "published", "recomputed"]]
+    assert ok.sum() >= 40 and hidden.sum() <= 5
 
 
 def test_second_build_is_a_no_op(compendium):
@@ -186,3 +190,63 @@ def test_outputs_carry_no_absolute_paths_nor_failed_notebooks(compendium):
     assert (out / "book").stat().st_mode & 0o777 == 0o755
     assert (out / "book" / "index.html").stat().st_mode & 0o777 == 0o644
     assert not list(out.glob(".book-*"))
+
+
+# --- another output folder, and a min_cell so large that nearly everything is hidden ---------
+def _snapshot(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".lock"}
+
+
+@pytest.fixture(scope="module")
+def elsewhere(compendium, tmp_path_factory):
+    """`tillit build -p output_dir=… -p data_dir=… -p min_cell 1000` after the main build: one
+    full build that shows both that everything goes to the folder given (and nothing under
+    the repository's outputs/ or data/processed/ changes) and that a book in which nearly
+    every group is too small is still built, says so, and passes the audit."""
+    root, env, first = compendium
+    assert first.returncode == 0
+    base = tmp_path_factory.mktemp("andre")
+    before = {"outputs": _snapshot(root / "outputs"), "data": _snapshot(root / "data" / "processed")}
+    run = subprocess.run([str(BIN / "tillit"), "build", "-p", f"output_dir={base / 'ut'}", "-p", "data_dir",
+                          str(base / "data"), "-p", "min_cell", "1000", "--renderer", "fallback"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=1800)
+    return root, base / "ut", run, before
+
+
+def test_build_into_another_output_dir_writes_nothing_under_the_repo_outputs(elsewhere):
+    root, out, run, before = elsewhere
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for name in load_pipeline(root=root).names():
+        assert (out / "notebooks" / f"{name}.ipynb").is_file(), name
+    for rel in ("manifest.json", "disclosure_log.csv", "disclosure_audit.json", "book/index.html", ".tillit-utdata"):
+        assert (out / rel).is_file(), rel
+    assert list((out / "tables").rglob("*.csv")) and list((out / "figures").rglob("*.svg"))
+    assert list((out / "disclosure").rglob("*.json"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["build"]["status"] == "ok" and manifest["render"]["renderer"] == "nbconvert-fallback"
+    assert _snapshot(root / "outputs") == before["outputs"]
+    assert _snapshot(root / "data" / "processed") == before["data"]
+    assert f"utdata: {out}" in run.stdout and str(out / "book" / "index.html") in run.stdout
+    assert re.search(r"render \(nbconvert-fallback\)\s+\d+\.\d s\s+ok \(\d+ sider laget", run.stdout), run.stdout
+
+
+def test_a_min_cell_that_hides_nearly_everything_builds_a_book_that_says_so(elsewhere):
+    root, out, run, _ = elsewhere
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    audit = json.loads((out / "disclosure_audit.json").read_text(encoding="utf-8"))
+    assert audit["ok"] and audit["min_cell"] == 1000 and audit["suppressed_counts"] > 100
+    assert audit["narrowest_interval"] is None or audit["narrowest_interval"] >= 1000
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["audit"]["ok"] and manifest["audit_final"]["ok"]
+    from bs4 import BeautifulSoup
+
+    pages = {p.name: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+             for p in (out / "book").glob("*.html")}
+    chapter = re.sub(r"\s+", " ", next(text for name, text in pages.items() if name.startswith("04")))
+    assert "Tall merket (prikket) vises ikke fordi de bygger på færre enn 1 000 svar" in chapter
+    assert not re.search(r"\bnan\b", " ".join(pages.values()).lower())
+    log = pd.read_csv(out / "disclosure_log.csv")
+    assert (log["min_cell"] == 1000).all() and len(log) > 100

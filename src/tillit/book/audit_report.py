@@ -27,7 +27,10 @@ def rule_text(ctx) -> str:
         f"antallet som har svart «Vet ikke» i gruppen; også null regnes som et lite tall. Et skjult tall vises "
         f"som –*. For at et skjult tall ikke skal kunne regnes ut av summene, skjules også et tall til i samme "
         f"rad eller kolonne, og vi regner alltid med at summen for grupperingen er kjent (figurtekstene oppgir "
-        f"n, og svarprofilen gir størrelsen på gruppene). Andre svarkategorier enn «Vet ikke» kan bygge på "
+        f"n, og svarprofilen gir størrelsen på gruppene). Et antall for en del av en gruppe – for eksempel "
+        f"medarbeiderne i en enhet, eller de som fikk et spørsmål som bare ble stilt til noen roller – "
+        f"skjules også når resten av gruppen er færre enn {k} og ikke tom, for ellers kunne de få i resten "
+        f"regnes ut ved å trekke fra. Andre svarkategorier enn «Vet ikke» kan bygge på "
         f"færre enn {k} svar når gruppen selv er stor nok."
     )
 

@@ -262,7 +262,17 @@ class Context:
     def gate(self):
         from tillit.stats.disclosure import Gate
 
-        return Gate(self.min_cell, self.output_dir / "disclosure_log.csv")
+        return Gate(self.min_cell, self.output_dir / "disclosure_log.csv", populations=self._cell_populations)
+
+    def _cell_populations(self):
+        """Respondents per unit type × role of the survey this book describes, for the gate's
+        rule on counts of sub-populations (tillit.stats.outside); None before the data exist."""
+        if not (self.data_dir / "survey_2023.parquet").is_file():
+            return None
+        from tillit.stats.outside import cell_populations
+
+        survey = self.edition.select(self._parquet("survey_2023.parquet"))  # survey() would name it in provenance
+        return cell_populations(survey, self.codebook), self.codebook
 
     def _kind(self, prov: Provenance, kind: str | None) -> str:
         if kind is not None:

@@ -47,13 +47,32 @@ def _parse_value(text: str):
         return text
 
 
+def _parameters(args) -> dict:
+    """`-f file.yml` then `-p NAVN VERDI` (or `-p NAVN=VERDI`), as with papermill."""
+    params: dict = {}
+    if getattr(args, "file", None):
+        path = Path(args.file)
+        if not path.is_file():
+            raise ConfigError(f"-f {args.file}: filen finnes ikke")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{args.file}: forventet nøkkel: verdi-par")
+        params.update(data)
+    for key, value in getattr(args, "param", None) or []:
+        params[key] = _parse_value(value)
+    return params
+
+
 def cmd_build(args) -> int:
     from tillit.build import pipeline, publish
 
     root = repo_root()
-    params = load_run_params()
+    parameters = _parameters(args)
     print("tillit build" + (f" --edition {args.edition}" if args.edition else ""))
-    publish.book_output_dir(root)  # a folder the book cannot go to is refused before anything runs
+    params = publish.run_params(root, parameters)  # a bad value fails before anything runs
+    out_dir = publish.book_output_dir(root, parameters)  # so does a folder the book cannot go to
+    if out_dir != (root / "outputs").resolve():
+        print(f"  utdata: {out_dir}")
     if args.edition:
         from tillit.stats.editions import load_editions
 
@@ -63,11 +82,15 @@ def cmd_build(args) -> int:
             args.edition = None
         elif args.only:
             raise ConfigError("--only og --edition kan ikke brukes sammen: en utgave bygges alltid hel")
+        elif parameters:
+            raise ConfigError("-p/-f og --edition kan ikke brukes sammen: en utgave bygges med parametrene i "
+                              "params/ (utgavens mappe er outputs/editions/UTGAVE/)")
     ensure_raw(params.path("raw_dir", root))
     if args.edition:
         return _build_edition(args, root)
-    pipeline.build(only=args.only, force=args.force, workers=args.workers, progress=print, root=root)
-    return _render(args.renderer, root)
+    pipeline.build(only=args.only, force=args.force, workers=args.workers, progress=print, root=root,
+                   parameters=parameters or None)
+    return _render(args.renderer, root, parameters)
 
 
 def _build_edition(args, root: Path) -> int:
@@ -96,44 +119,58 @@ def cmd_editions(args) -> int:
     return 1 if (summary["status"] == "failed").any() else 0
 
 
-def _render(renderer: str, root: Path) -> int:
+def _render(renderer: str, root: Path, parameters: dict | None = None) -> int:
     from tillit.build import publish
 
-    result = publish.render_book(root, renderer)
-    print(step_line(f"render ({result.renderer})", result.seconds, "ok"))
+    result = publish.render_book(root, renderer, parameters)
+    print(step_line(f"render ({result.renderer})", result.seconds, render_status(result)))
     for warning in result.warnings:
         print(f"    merk: {warning}")
     if result.renderer == "quarto":
-        label = "Quarto"
+        label = f"Quarto ({result.version})" if result.version else "Quarto"
     elif renderer == "fallback":
         label = "nbconvert-reserveløsningen (valgt med --renderer fallback)"
     else:
         label = "nbconvert-reserveløsningen (Quarto finnes ikke på PATH)"
-    print(f"Boka er laget med {label}: {result.index_path}")
+    verb = "er uendret, sist laget" if result.status == "cached" else "er laget"
+    print(f"Boka {verb} med {label}: {result.index_path}")
     return 0
 
 
+def render_status(result) -> str:
+    """What the render did: 'uendret' (nothing it reads changed, nothing rendered), or 'ok'
+    with how many pages were written and how many were kept from the last book."""
+    if result.status == "cached":
+        return "uendret (ingenting boka bygger på er endret)"
+    if result.rendered or result.reused:
+        return f"ok ({len(result.rendered)} sider laget, {len(result.reused)} uendret gjenbrukt)"
+    return "ok"
+
+
 def cmd_render(args) -> int:
-    return _render(args.renderer, repo_root())
+    from tillit.config import SHARED_KEYS
+
+    parameters = _parameters(args)
+    unknown = sorted(set(parameters) - set(SHARED_KEYS))
+    if unknown:
+        raise ConfigError(f"tillit render: ukjent parameter {', '.join(unknown)}; render tar bare de felles "
+                          f"parameterne ({', '.join(SHARED_KEYS)}), f.eks. -p output_dir MAPPE")
+    return _render(args.renderer, repo_root(), parameters)
 
 
 def cmd_run(args) -> int:
     from tillit.build import pipeline
 
-    params = {}
-    if args.file:
-        data = yaml.safe_load(Path(args.file).read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ConfigError(f"{args.file}: forventet nøkkel: verdi-par")
-        params.update(data)
-    for key, value in args.param or []:
-        params[key] = _parse_value(value)
+    params = _parameters(args)
     name = Path(args.notebook).stem
     if args.output:  # a side run to a file of the user's choosing: no lock, no manifest
         result = pipeline.run_notebook(name, params or None, output_path=Path(args.output))
+        print(step_line(name, result.seconds, result.status))
+        print(f"  sidekjøring til {args.output}: ikke med i boka, og ikke med i revisjonen av skjulte tall "
+              "(den går over det boka publiserer)")
     else:
-        result = pipeline.run_step(name, params or None)
-    print(step_line(name, result.seconds, result.status))
+        # Prints the step's line and the disclosure audit's, as a build does.
+        result = pipeline.run_step(name, params or None, progress=print)
     return 0 if result.status != "failed" else 1
 
 
@@ -184,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renderer", choices=renderers, default="auto")
     p.add_argument("--edition", default=None, metavar="UTGAVE",
                    help="bygg én utgave fra params/editions.yml til outputs/editions/UTGAVE/")
+    _param_options(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("editions", help="bygg alle utgavene i params/editions.yml på Dask")
@@ -196,13 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="kjør én notatbok med papermill")
     p.add_argument("notebook")
-    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAVN", "VERDI"))
-    p.add_argument("-f", "--file", help="YAML-fil med parametere")
+    _param_options(p)
     p.add_argument("-o", "--output", help="hvor den kjørte notatboken skrives")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("render", help="lag boka av de kjørte notatbøkene")
     p.add_argument("--renderer", choices=renderers, default="auto")
+    _param_options(p, "felles parameter, f.eks. -p output_dir MAPPE (boka lages i MAPPE/book)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("synth", help="skriv den syntetiske tvillingen til data/raw/")
@@ -225,16 +263,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _param_options(p, help_p: str = "parameter til notatbøkene (som papermill -p); også NAVN=VERDI") -> None:
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAVN", "VERDI"), help=help_p)
+    p.add_argument("-f", "--file", help="YAML-fil med parametere (som papermill -f)")
+
+
+def split_assignments(argv: list[str]) -> list[str]:
+    """`-p NAVN=VERDI` → `-p NAVN VERDI`, so both spellings work."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if token in ("-p", "--param") and nxt is not None and "=" in nxt:
+            key, _, value = nxt.partition("=")
+            if key.isidentifier():
+                out += [token, key, value]
+                i += 2
+                continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     # A no-op `tillit build` is answered from .tillit/noop.json before anything heavy is imported
-    # (tillit.build.noop, H14b); every other command goes straight to _main.
+    # (tillit.build.noop, H14b); every other command (a build with -p/-f too) goes to _main.
     from tillit.build import noop
 
     return noop.run(argv, _main)
 
 
 def _main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(split_assignments(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.func(args)
     except KeyboardInterrupt:

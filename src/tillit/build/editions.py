@@ -169,23 +169,11 @@ def prepare_data(root: Path, progress: Callable[[str], None] = print, force: boo
 def render_book(root: Path, out_dir: Path, renderer: str) -> str:
     """Render the book of the notebooks in out_dir/notebooks into out_dir/book; the renderer used.
 
-    The renderer reads and writes <root>/outputs/; an edition's book is rendered from a view
-    of the compendium whose outputs/ is the edition's folder (symbolic links to the sources,
-    in a temporary folder), so the renderer needs no knowledge of editions."""
-    import tempfile
-
+    tillit.book.render renders any output folder (through a view of the compendium whose
+    outputs/ is that folder), so the renderer needs no knowledge of editions."""
     from tillit.book import render as book
 
-    root, out_dir = Path(root).resolve(), Path(out_dir).resolve()
-    if out_dir == root / "outputs":
-        return book.render(root, renderer=renderer).renderer
-    with tempfile.TemporaryDirectory(prefix="tillit-edition-") as tmp:
-        view = Path(tmp)
-        for name in ("params", "notebooks", "data", "src"):
-            if (root / name).exists():
-                (view / name).symlink_to(root / name, target_is_directory=True)
-        (view / "outputs").symlink_to(out_dir, target_is_directory=True)
-        return book.render(view, renderer=renderer).renderer
+    return book.render(Path(root).resolve(), renderer=renderer, output_dir=Path(out_dir).resolve()).renderer
 
 
 def _clear_built(out_dir: Path) -> None:

@@ -137,7 +137,10 @@ class Gate:
     the audit catches.
     """
 
-    def __init__(self, min_cell: int = 5, log_path: Path | str | None = None, *, legacy: bool = False):
+    def __init__(self, min_cell: int = 5, log_path: Path | str | None = None, *, legacy: bool = False,
+                 populations=None):
+        # populations: (respondents per unit type × role cell, codebook) of the survey the book
+        # describes, or a callable giving them: for the rule of tillit.stats.outside.
         if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
             raise DisclosureError(f"min_cell må være et heltall ≥ 1, fikk {min_cell!r}")
         self.min_cell = int(min_cell)
@@ -146,6 +149,16 @@ class Gate:
         self.implicit_totals = not legacy
         self._logs: dict[str, list[dict]] = {}
         self._registers: dict[str, dict] = {}
+        self._populations = populations
+
+    def _outside(self, sources: list[list], n) -> np.ndarray:
+        """Rows hidden because their n would pin the respondents outside their frame
+        (tillit.stats.outside); the populations are read once, on first use."""
+        from tillit.stats.outside import outside_rows
+
+        if callable(self._populations):
+            self._populations = self._populations()
+        return outside_rows(sources, n, self._populations, self.min_cell)
 
     @classmethod
     def from_params(cls, params, root: Path | None = None) -> "Gate":
@@ -210,7 +223,8 @@ class Gate:
         mask = pd.DataFrame(False, index=values.index, columns=values.columns)
         log: list[dict] = []
         total_label = _total_key(counts.index) if total_row else None
-        small = self._group_suppression(table_id, n, total_row or self.implicit_totals, log, total_label)
+        small = self._group_suppression(table_id, n, total_row or self.implicit_totals, log, total_label,
+                                        outside=self._outside(_share_sources(raw, total_row), n))
         mask.loc[small, :] = True
         ruled = list(counts.columns) if cell_rule else [] if self.legacy else [c for c in counts.columns if str(c) == DK]
         if ruled:
@@ -274,7 +288,8 @@ class Gate:
 
     # -- means ---------------------------------------------------------------------------
     def means(self, table_id: str, df: pd.DataFrame, n_col: str = "n",
-              total_label: str | None = None, dk_col: str = "dont_know") -> GatedTable:
+              total_label: str | None = None, dk_col: str = "dont_know",
+              dont_know_counts: pd.Series | None = None) -> GatedTable:
         """Gate a table of group statistics (means, sd, shares, ...) with the group size in ``n_col``.
 
         Groups with ``n < min_cell`` have every value (and ``n``) suppressed, and a second
@@ -297,7 +312,19 @@ class Gate:
         has_total = total_label is not None
         if has_total and total_label not in df.index:
             raise DisclosureError(f"tabell '{table_id}': totalraden '{total_label}' finnes ikke")
-        small = self._group_suppression(table_id, n, has_total or self.implicit_totals, log, total_label)
+        outside = self._outside(_mean_sources(df, n_col, total_label), n)
+        if dont_know_counts is not None:
+            # A share with "Vet ikke" in its denominator, beside the other answers published
+            # elsewhere, gives the group's "Vet ikke" count back: below min_cell, the row goes.
+            dk_small = dont_know_counts.reindex(df.index).fillna(self.min_cell).to_numpy() < self.min_cell
+            for i in np.nonzero(dk_small & ~(n < self.min_cell).to_numpy())[0]:
+                log.append(self._record(table_id, df.index[i], WHOLE_ROW, "«Vet ikke» < min_cell"))
+            outside = outside & ~dk_small if outside is not None else None
+            dk_hidden = dk_small
+        else:
+            dk_hidden = None
+        small = self._group_suppression(table_id, n, has_total or self.implicit_totals, log, total_label,
+                                        outside=outside, forced=dk_hidden)
         mask = pd.DataFrame(False, index=values.index, columns=values.columns)
         mask.loc[small, :] = True
         if dk_col in df.columns and not self.legacy:
@@ -363,10 +390,17 @@ class Gate:
         return table
 
     def _group_suppression(self, table_id: str, n: pd.Series, has_total: bool, log: list[dict],
-                           total_label=TOTAL) -> list[bool]:
+                           total_label=TOTAL, outside: np.ndarray | None = None,
+                           forced: np.ndarray | None = None) -> list[bool]:
         small = (n < self.min_cell).to_numpy().copy()
         for i in np.nonzero(small)[0]:
             log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_SMALL))
+        if forced is not None:  # already logged by the caller, with its reason
+            small |= forced
+        if outside is not None and self.implicit_totals:
+            for i in np.nonzero(outside & ~small)[0]:
+                small[i] = True
+                log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_COMPLEMENT))
         if has_total:
             equations = _group_equations(n.index, total_label)
             extra = _complement(n.to_numpy(dtype=float)[:, None], small[:, None],
@@ -376,6 +410,33 @@ class Gate:
                 small[i] = True
                 log.append(self._record(table_id, n.index[i], WHOLE_ROW, REASON_COMPLEMENT))
         return list(small)
+
+
+def _share_sources(raw: pd.DataFrame, total_row: bool) -> list[list]:
+    """Per row of a shares table, the sources it counts (tillit.stats.tables.SOURCES; a
+    total row: those of all rows)."""
+    from tillit.stats.tables import SOURCES
+
+    cols = list(raw.columns)
+    found = [[SOURCES.find("distribution", int(raw.iloc[i].sum()), [raw.iloc[i][c] for c in cols], _label(lab))]
+             for i, lab in enumerate(raw.index)]
+    return found + ([[s for part in found for s in part]] if total_row else [])
+
+
+def _mean_sources(df: pd.DataFrame, n_col: str, total_label) -> list[list]:
+    """Per row of a means (or share) table, its source; a total row: those of the others."""
+    from tillit.stats.tables import SOURCES
+
+    measure = "mean" if "mean" in df.columns else "share" if "share" in df.columns else None
+    found: list[list] = []
+    for i, label in enumerate(df.index):
+        n = df[n_col].iloc[i]
+        ok = measure is not None and not pd.isna(n) and label != total_label
+        found.append([SOURCES.find(measure, int(n), [df[measure].iloc[i]], _label(label))] if ok else [None])
+    if total_label is not None and total_label in df.index:
+        pos = list(df.index).index(total_label)
+        found[pos] = [s for i, part in enumerate(found) if i != pos for s in part]
+    return found
 
 
 def _group_equations(index: pd.Index, total_label) -> list[list[int]]:

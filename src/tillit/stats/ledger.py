@@ -472,7 +472,10 @@ def _assumption_rows(spec: dict, tables: Tables, definitions: dict, codebook: Co
 
 def _gate_rows(rows: list[dict], gate, table_id: str) -> None:
     """Pass the ledger through the disclosure gate: a row resting on fewer than min_cell
-    respondents is shown as suppressed (its value, distance and verdict hidden)."""
+    respondents is shown as suppressed (its value, distance and verdict hidden), and so is
+    one whose "Vet ikke" count is below min_cell (the rule for every group published: a
+    share printed with two decimals is as good as its count, and beside the other answers
+    published elsewhere it would give the small "Vet ikke" count back)."""
     survey_rows = {r["id"]: r["n"] for r in rows if r["n"] is not None}
     if not survey_rows:
         return
@@ -480,8 +483,64 @@ def _gate_rows(rows: list[dict], gate, table_id: str) -> None:
     gated = gate.means(table_id, frame)
     hidden = set(gated.suppressed.index[gated.suppressed["n"].to_numpy()])
     for r in rows:
+        sides = r.pop("_sides", None) or []
+        if r["id"] in survey_rows and r["id"] not in hidden and _hidden_by_rules(sides, gate):
+            # Shown as "skjult" in the ledger itself, and not added to the disclosure log: the
+            # appendix reads that log, and a row of its own there would change its input
+            # after every run (the pipeline seeds the appendix with the log; see
+            # tillit.build.pipeline.logs), so a rebuild would never be a no-op.
+            hidden.add(r["id"])
         if r["id"] in hidden:
             r["status"] = HIDDEN
+
+
+def _hidden_by_rules(sides: list[tuple], gate) -> str | None:
+    """Why a ledger entry the n rule lets through is hidden all the same: a "Vet ikke" count
+    below min_cell, or a group whose size would pin the few respondents outside it
+    (tillit.stats.outside, with the cell sizes the gate was given)."""
+    if any(dk is not None and dk < gate.min_cell for _src, _n, dk in sides):
+        return "«Vet ikke» < min_cell"
+    if sides and gate._outside([[src] for src, _n, _dk in sides], [n for _src, n, _dk in sides]).any():
+        return "komplementær"
+    return None
+
+
+def _metrics(spec: dict, definitions: dict) -> list[dict]:
+    """The share and mean metrics a compute spec prints (a comparison: both sides)."""
+    if not isinstance(spec, (dict, str)):
+        return []
+    if isinstance(spec, dict) and spec.get("kind") == "compare":
+        return [*_metrics(spec.get("a"), definitions), *_metrics(spec.get("b"), definitions)]
+    try:
+        spec = _resolve_metric(spec, definitions)
+    except (ConfigError, KeyError):
+        return []
+    return [spec] if spec.get("kind") in ("share", "mean") and "var" in spec else []
+
+
+def metric_sides(target: dict, tables: Tables, definitions: dict, codebook: Codebook) -> list[tuple]:
+    """(source, n, "Vet ikke" count) of each survey share or mean a target prints: what the
+    gate's rules need (the source as tillit.stats.tables.Source; the count None when the
+    question has no "Vet ikke")."""
+    from tillit.stats.tables import Source
+
+    out = []
+    for spec in _metrics(target.get("compute"), definitions):
+        name = spec.get("table", SURVEY)
+        if not _is_survey(name):
+            continue
+        df = apply_filter(tables[name], spec.get("filter"))
+        if spec["var"] not in df.columns:
+            continue
+        dk = _dont_know(spec["var"], codebook)
+        denominator = spec.get("denominator", "all") if spec["kind"] == "share" else "answered"
+        group = tuple(sorted((dim, str(v)) for dim, vals in (spec.get("filter") or {}).items()
+                             for v in (vals if isinstance(vals, (list, tuple)) else [vals])))
+        src = Source(spec["kind"], spec["var"], group, None, name if name.startswith("survey_") else None,
+                     tuple(spec.get("codes") or ()), denominator)
+        out.append((src, _answered(df, spec["var"], denominator, codebook),
+                    None if dk is None else int((df[spec["var"]] == dk).sum())))
+    return out
 
 
 def compute_ledger(processed_dir: Path | str | dict[str, pd.DataFrame],
@@ -508,6 +567,8 @@ def compute_ledger(processed_dir: Path | str | dict[str, pd.DataFrame],
     for t in published["targets"]:
         try:
             rows.append(evaluate(t, tables, definitions, codebook))
+            if gate is not None:
+                rows[-1]["_sides"] = metric_sides(t, tables, definitions, codebook)
         except (FileNotFoundError, KeyError) as exc:
             # A missing table or column is a missed target, not a crash: the ledger says why.
             rows.append({**{k: t[k] for k in ("id", "section", "statement", "published")},

@@ -42,6 +42,12 @@ def _source_dict(src) -> dict | None:
     return src.as_dict() if src is not None else None
 
 
+def _candidates(found: list) -> dict:
+    """When two aggregates fit a row (same n and values), both, so the audit can bound a
+    hidden count under each (it cannot tell which one the row is)."""
+    return {"candidates": [_source_dict(s) for s in found]} if len(found) > 1 else {}
+
+
 def register_shares(gated, raw: pd.DataFrame, counts: pd.DataFrame, total_row: bool) -> dict:
     """Rows of a shares table: the counts behind each published share, n, and the source
     (a distribution of one item over a group, found by its counts)."""
@@ -52,13 +58,14 @@ def register_shares(gated, raw: pd.DataFrame, counts: pd.DataFrame, total_row: b
         is_total = total_row and i == len(counts.index) - 1
         hidden = gated.suppressed.iloc[i]
         row_counts = counts.iloc[i]
-        src = None if is_total else SOURCES.find("distribution", int(row_counts.sum()),
-                                                 [row_counts[c] for c in code_cols], _label(label))
+        found = [] if is_total else SOURCES.candidates("distribution", int(row_counts.sum()),
+                                                       [row_counts[c] for c in code_cols], _label(label))
         rows.append({
-            "label": _label(label), "source": _source_dict(src), "measure": "distribution",
-            "n": _int_or_none(row_counts.sum(), hidden[n_col]),
+            "label": _label(label), "source": _source_dict(found[0] if len(found) == 1 else None),
+            "measure": "distribution", "n": _int_or_none(row_counts.sum(), hidden[n_col]),
             "counts": {str(c): _int_or_none(row_counts[c], hidden[c]) for c in code_cols},
             **({"total_of": list(range(len(counts.index) - 1))} if is_total else {}),
+            **_candidates(found),
         })
     return {"rows": rows}
 
@@ -71,11 +78,11 @@ def register_means(gated, df: pd.DataFrame, n_col: str, dk_col: str) -> dict:
     for i, label in enumerate(df.index):
         hidden = gated.suppressed.iloc[i]
         n = df[n_col].iloc[i]
-        src = None
+        found = []
         if measure is not None:
-            src = SOURCES.find(measure, int(n), [df[measure].iloc[i]], _label(label))
-        entry = {"label": _label(label), "source": _source_dict(src), "measure": measure,
-                 "n": _int_or_none(n, hidden[n_col])}
+            found = SOURCES.candidates(measure, int(n), [df[measure].iloc[i]], _label(label))
+        entry = {"label": _label(label), "source": _source_dict(found[0] if len(found) == 1 else None),
+                 "measure": measure, "n": _int_or_none(n, hidden[n_col]), **_candidates(found)}
         if dk_col in df.columns:
             entry["dont_know"] = _int_or_none(df[dk_col].iloc[i], hidden[dk_col])
         if measure == "share" and not hidden["share"] and not pd.isna(df["share"].iloc[i]):

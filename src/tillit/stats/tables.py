@@ -83,19 +83,27 @@ class Sources:
         Where several remain, the one a group and an item in `text` name: in an edition of one
         unit type its row in a table by unit type counts what the edition's whole distribution
         counts, and two questions may share a role's n and mean; the row's label tells them apart."""
+        hits = self.candidates(measure, n, values, text)
+        return hits[0] if len(hits) == 1 else None
+
+    def candidates(self, measure: str, n: int, values, text: str) -> list[Source]:
+        """The distinct sources the row may come from (several when two aggregates happen to
+        have the same n and values, e.g. 9 of 90 on two questions): those the row's labels
+        name, then those with a group, then those whose item the text names, where that
+        narrows them."""
         sig = signature(values)
         hits = [s for s in self._rows.get((measure, int(n)), []) if s.signature == sig]
 
         def named(s: Source) -> bool:
             return all(lab in text or key in text for lab, (_, key) in zip(s.labels, s.group))
 
-        if len(hits) > 1:
-            hits = [s for s in hits if named(s)] or hits
-        for narrower in (lambda s: bool(s.group), lambda s: bool(s.item) and s.item in text):
+        for narrower in (named, lambda s: bool(s.group), lambda s: bool(s.item) and s.item in text):
             if len(_distinct(hits)) > 1:
                 hits = [s for s in hits if narrower(s)] or hits
-        return hits[0] if len(_distinct(hits)) == 1 else None
-
+        distinct: dict[tuple, Source] = {}
+        for s in hits:
+            distinct.setdefault((s.item, s.group, s.universe, s.population, s.codes, s.denominator), s)
+        return list(distinct.values())
 
     def clear(self) -> None:
         self._rows.clear()

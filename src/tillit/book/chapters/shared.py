@@ -45,10 +45,14 @@ def gated_means(ctx: Context, table_id: str, frame: pd.DataFrame, index_col: str
     return gated.values.reset_index()
 
 
-def gated_share_rows(ctx: Context, table_id: str, frame: pd.DataFrame, index_cols: list[str]) -> pd.DataFrame:
-    """Gate a [*index_cols, k, n, share, lo, hi] frame (share of a group answering X)."""
+def gated_share_rows(ctx: Context, table_id: str, frame: pd.DataFrame, index_cols: list[str],
+                     dont_know: str | None = None) -> pd.DataFrame:
+    """Gate a [*index_cols, k, n, share, lo, hi] frame (share of a group answering X).
+    `dont_know`: a column with each group's "Vet ikke" count (not published): a row whose
+    count is below min_cell is hidden (tillit.stats.disclosure.Gate.means)."""
     values = frame.set_index(index_cols)[["n", "share", "lo", "hi"]]
-    gated = ctx.gate.means(table_id, values)
+    counts = frame.set_index(index_cols)[dont_know] if dont_know else None
+    gated = ctx.gate.means(table_id, values, dont_know_counts=counts)
     ctx.gate.write_log()
     return gated.values.reset_index()
 

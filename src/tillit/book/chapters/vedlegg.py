@@ -66,13 +66,20 @@ def compare_2017(ctx: Context, label: str = "fig-2017-2023") -> pd.DataFrame:
         df = ctx.survey(year)
         for item in cb.items_2017:
             res = tables.share(df, item, HIGH)
+            dk = cb.scale_of(item).dont_know_code
             rows.append({"year": str(year), "item": item, "label": cb.items[item].label,
-                         **res.iloc[0][["k", "n", "share", "lo", "hi"]].to_dict()})
+                         **res.iloc[0][["k", "n", "share", "lo", "hi"]].to_dict(),
+                         "dont_know": int((df[item] == dk).sum()) if dk is not None else None})
     long = pd.DataFrame(rows)
     gated = gated_share_rows(ctx, f"{ctx.name}/{label}", long.assign(row=long["year"] + " " + long["item"]),
-                              ["row"]).merge(long[["year", "label"]].assign(row=long["year"] + " " + long["item"]),
+                              ["row"], dont_know="dont_know").merge(long[["year", "label"]].assign(row=long["year"] + " " + long["item"]),
                                              on="row")
     assumed = ctx.is_synthetic
+    if gated["share"].isna().all():  # min_cell so large that the gate hid every bar
+        from tillit.book.audit_report import everything_suppressed_text
+
+        ctx.prose(everything_suppressed_text(ctx, "Sammenligningen mellom 2017 og 2023"))
+        return gated
     year_label = {"2017": "2017 (antakelse)" if assumed else "2017", "2023": "2023"}
     gated["År"] = gated["year"].map(year_label)
     fig = plots.grouped_columns(gated, "label", "share", "År", ylabel="Andel positivt / i stor grad / mye",

@@ -10,6 +10,7 @@ package's code, the book config (params/pipeline.yml, params/report.yml), the da
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -110,17 +111,66 @@ def _recorded(final: Path, key: str) -> dict | None:
     return record
 
 
+VIEW_SOURCES = ("params", "notebooks", "data", "src")
+
+
+@contextlib.contextmanager
+def compendium_view(root: Path, output_dir: Path, data_dir: Path | None = None):
+    """A view of the compendium whose outputs/ is `output_dir` (and whose data/processed/ is
+    `data_dir`): symbolic links to the sources in a temporary folder. The renderers read and
+    write <root>/outputs/; through the view they read and write `output_dir` and nothing
+    under the repository's own outputs/."""
+    with tempfile.TemporaryDirectory(prefix="tillit-visning-") as tmp:
+        view = Path(tmp)
+        for name in VIEW_SOURCES:
+            if name == "data" and data_dir is not None and data_dir != (root / "data" / "processed").resolve():
+                (view / "data").mkdir()
+                (view / "data" / "processed").symlink_to(data_dir, target_is_directory=True)
+                if (root / "data" / "raw").exists():
+                    (view / "data" / "raw").symlink_to(root / "data" / "raw", target_is_directory=True)
+            elif (root / name).exists():
+                (view / name).symlink_to(root / name, target_is_directory=True)
+        (view / "outputs").symlink_to(output_dir, target_is_directory=True)
+        yield view
+
+
 def render(root: Path | None = None, renderer: Literal["auto", "quarto", "fallback"] = "auto",
-           *, force: bool = False) -> RenderResult:
-    """Render outputs/book/ with Quarto when it is on PATH (or asked for), else the fallback.
+           *, force: bool = False, output_dir: Path | str | None = None,
+           data_dir: Path | str | None = None) -> RenderResult:
+    """Render <output_dir>/book/ with Quarto when it is on PATH (or asked for), else the fallback.
+
+    `output_dir` (default <root>/outputs) holds the executed notebooks, figures and tables
+    and receives the book; `data_dir` (default <root>/data/processed) is where the banner's
+    data_source.json is read. Relative paths are taken against `root`. The caller checks the
+    folder (tillit.book.destination; `tillit build` and `tillit render` do).
 
     The result says truthfully which renderer ran (and `status="cached"` when the book on
     disk was made from the same inputs and nothing was rendered). The book is built in a
     temporary directory and swapped in only when complete.
     """
+    root = (Path(root) if root else repo_root()).resolve()
+    out = _under(root, output_dir, "outputs")
+    data = _under(root, data_dir, "data/processed")
+    if out == root / "outputs" and data == root / "data" / "processed":
+        return _render(root, renderer, force)
+    out.mkdir(parents=True, exist_ok=True)
+    with compendium_view(root, out, data) as view:
+        result = _render(view, renderer, force)
+    # Paths as the caller knows them, not through the (now removed) view.
+    book = out / "book"
+    result.index_path = book / result.index_path.relative_to(view / "outputs" / "book")
+    result.pages = [book / p.relative_to(view / "outputs" / "book") for p in result.pages]
+    return result
+
+
+def _under(root: Path, value: Path | str | None, default: str) -> Path:
+    path = Path(value) if value is not None else Path(default)
+    return (path if path.is_absolute() else root / path).resolve()
+
+
+def _render(root: Path, renderer: str, force: bool) -> RenderResult:
     from tillit.book.render.structure import BookError
 
-    root = Path(root) if root else repo_root()
     if renderer not in ("auto", "quarto", "fallback"):
         raise BookError(f"ukjent renderer {renderer!r}: forventet 'auto', 'quarto' eller 'fallback'")
     quarto = shutil.which("quarto")
@@ -183,9 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renderer", choices=["auto", "quarto", "fallback"], default="auto")
     parser.add_argument("--root", type=Path, default=None)
     parser.add_argument("--force", action="store_true", help="bygg boka på nytt selv om ingenting er endret")
+    parser.add_argument("--output-dir", default=None, help="mappen med de kjørte notatbøkene (standard outputs)")
     args = parser.parse_args(argv)
     try:
-        result = render(args.root, args.renderer, force=args.force)
+        out = None
+        if args.output_dir is not None:
+            from tillit.book.destination import check_output_dir
+
+            root = (args.root or repo_root()).resolve()
+            out = check_output_dir(args.output_dir, root, label="--output-dir")
+        result = render(args.root, args.renderer, force=args.force, output_dir=out)
     except (BookError, ConfigError) as exc:
         print(f"Feil: {exc}", file=sys.stderr)
         return 1

@@ -23,7 +23,6 @@ from tillit.build.pipeline.cache import (
     _changed,
     _entry,
     _now,
-    _record_step,
     _save_build_manifest,
     environment_hash,
     key_parts,
@@ -51,36 +50,55 @@ from tillit.config import SHARED_KEYS, ConfigError, PipelineSpec, load_pipeline,
 LOCK_NAME = ".build.lock"
 
 
-def run_step(name: str, parameters: dict | None = None, *, root: Path | None = None) -> StepResult:
-    """One notebook as `tillit run` runs it: under the build lock, keyed like a build step and,
-    when it wrote to the standard outputs, recorded in the manifest, so the next build knows
-    what is already up to date (a run with other parameters is recorded with its own key, and
-    the next build re-runs the step with the pipeline's parameters)."""
+def run_step(name: str, parameters: dict | None = None, *, root: Path | None = None,
+             progress: Callable[[str], None] | None = None) -> StepResult:
+    """One notebook as `tillit run` runs it: under the build lock of its output folder, keyed
+    like a build step and recorded in that folder's manifest, so the next build knows what is
+    already up to date (a run with other parameters is recorded with its own key, and the
+    next build re-runs the step with the pipeline's parameters). The disclosure audit then
+    runs over that folder as after a build (see :func:`audit_stages`); a failed audit raises
+    DisclosureError, and the next build audits again. `progress` gets the step's line and the
+    audit's."""
     root = _root(root)
     spec = load_pipeline(root=root)
-    out_dir = _output_dir(load_run_params(_params_file(spec, root)), root)
+    shared = load_run_params(_params_file(spec, root),
+                             **{k: v for k, v in (parameters or {}).items() if k in SHARED_KEYS})
+    out_dir = _output_dir(shared, root)
     resolved = resolve_parameters(name, parameters, root=root, spec=spec)
     lock = _acquire_lock(out_dir, root)
     try:
         parts = key_parts(name, resolved, root=root, spec=spec)
         key = _digest(parts)
-        path = manifest_path(root)
-        previous = read_manifest(root)["steps"].get(name)
+        path = out_dir / MANIFEST_NAME
+        previous = read_manifest_at(path)["steps"].get(name)
         try:
             result = run_notebook(name, parameters, root=root, key=key)
         except PipelineError as exc:
-            if exc.result is not None and _abs(resolved["output_dir"], root) == out_dir:
+            if exc.result is not None:
                 exc.result.key_parts = parts
-                _record_step(path, root, exc.result, previous)
+                _record_step_at(path, exc.result, previous)
             raise
         result.key_parts, result.reason = parts, _changed(parts, previous)
-        if _abs(resolved["output_dir"], root) == out_dir:
-            _record_step(path, root, result, previous)
+        _record_step_at(path, result, previous)
+        progress = progress or (lambda _line: None)
+        progress(_line(result))
+        for line in _warning_lines(result):
+            progress(line)
+        audit_stages(path, root, spec, shared.effective_min_cell, progress, chapters_only=not spec.spec(name).appendix)
         return result
     finally:
         lock.release()
 
 
+def _record_step_at(path: Path, result: StepResult, previous: dict | None) -> None:
+    """Record one step in the manifest at `path` (the output folder's own)."""
+    from tillit.build.pipeline.cache import _manifest_lock, _write_manifest
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _manifest_lock(path):
+        data = read_manifest_at(path)
+        data["steps"][result.name] = _entry(result, previous)
+        _write_manifest(path, data)
 
 
 def _kill_kernels() -> None:
@@ -252,6 +270,61 @@ def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip:
 
 
 
+def audit_stage(manifest: dict, out_dir: Path, root: Path, spec: PipelineSpec, min_cell: int,
+                progress: Callable[[str], None], *, write: bool) -> None:
+    """One of the build's two audits, recorded in `manifest` (the caller saves it):
+    `write=True` ("audit") before the appendices, over the chapters' numbers, written to
+    disclosure_audit.json for the methods appendix to show; `write=False` ("audit_final")
+    over everything, the appendices' own tables included. Skipped when everything it reads
+    is as when it last passed, so a no-op rebuild stays fast. Raises DisclosureError."""
+    t0 = time.perf_counter()
+    # Before the appendices, their (maybe stale) tables are left out; after, all count.
+    skip = tuple(n for n in spec.names() if spec.spec(n).appendix) if write else ()
+    key = audit_key(out_dir, root, min_cell) + ",".join(skip)
+    stage = "audit" if write else "audit_final"
+    previous = manifest.get(stage) or {}
+    if previous.get("ok") and previous.get("key") == key and (not write or (out_dir / AUDIT_NAME).is_file()):
+        return
+    try:
+        result = audit(out_dir, root, min_cell, write=write, skip=skip, only=tuple(spec.names()))
+    except BaseException:
+        manifest[stage] = {"ok": False, "key": key}
+        raise
+    seconds = time.perf_counter() - t0
+    manifest[stage] = {"ok": result.ok, "key": key, "seconds": round(seconds, 3),
+                       "suppressed_counts": result.suppressed,
+                       "published_equations": result.equations, "tables": result.tables}
+    if result.tables:
+        progress(f"  {'revisjon (skjulte tall)':<28} {seconds:7.1f} s  ok "
+                 f"({result.suppressed} skjulte tall, {result.equations} publiserte likninger)")
+
+
+def audit_stages(mpath: Path, root: Path, spec: PipelineSpec, min_cell: int, progress: Callable[[str], None],
+                 *, chapters_only: bool = True) -> None:
+    """The audits a build ends with, after one step run alone (`tillit run`): the chapters'
+    audit (written for the methods appendix) after a chapter, and the audit over everything
+    when the appendices' tables are there. Recorded in the manifest at `mpath`."""
+    from tillit.build.pipeline.cache import _manifest_lock, _write_manifest
+
+    out_dir = mpath.parent
+    appendices = [n for n in spec.names() if spec.spec(n).appendix]
+    stages = [True] if chapters_only else []
+    if not appendices or any((out_dir / "tables" / n).is_dir() or (out_dir / "disclosure" / n).is_dir()
+                             for n in appendices):
+        stages.append(False)
+    manifest = read_manifest_at(mpath)
+    try:
+        for write in stages:
+            audit_stage(manifest, out_dir, root, spec, min_cell, progress, write=write)
+    finally:
+        with _manifest_lock(mpath):
+            data = read_manifest_at(mpath)
+            for stage in ("audit", "audit_final"):
+                if stage in manifest:
+                    data[stage] = manifest[stage]
+            _write_manifest(mpath, data)
+
+
 def _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters=None) -> list[StepResult]:
     # Check every selected step's parameters before anything runs: a typo in an override
     # should not surface after the data step has taken minutes.
@@ -333,25 +406,8 @@ class _Build:
             self.failure = result
 
     def audit(self, *, write: bool) -> None:
-        """Run the audit unless everything it reads is as when it last passed (then it is
-        skipped, so a no-op rebuild stays fast)."""
-        t0 = time.perf_counter()
-        out_dir = self.mpath.parent
-        # Before the appendices, their (maybe stale) tables are left out; after, all count.
-        skip = tuple(n for n in self.spec.names() if self.spec.spec(n).appendix) if write else ()
-        key = audit_key(out_dir, self.root, self.min_cell) + ",".join(skip)
-        stage = "audit" if write else "audit_final"
-        previous = self.manifest.get(stage) or {}
-        if previous.get("ok") and previous.get("key") == key and (not write or (out_dir / AUDIT_NAME).is_file()):
-            return
-        result = audit(out_dir, self.root, self.min_cell, write=write, skip=skip, only=tuple(self.spec.names()))
-        seconds = time.perf_counter() - t0
-        self.manifest[stage] = {"ok": result.ok, "key": key, "seconds": round(seconds, 3),
-                                "suppressed_counts": result.suppressed,
-                                "published_equations": result.equations, "tables": result.tables}
-        if result.tables:
-            self.progress(f"  {'revisjon (skjulte tall)':<28} {seconds:7.1f} s  ok "
-                          f"({result.suppressed} skjulte tall, {result.equations} publiserte likninger)")
+        audit_stage(self.manifest, self.mpath.parent, self.root, self.spec, self.min_cell, self.progress,
+                    write=write)
 
     def finish(self, status: str) -> None:
         self.manifest["build"].update(finished=_now(), status=status)
