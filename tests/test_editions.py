@@ -549,3 +549,22 @@ def test_the_main_book_banner_names_no_edition_and_a_mixed_book_is_refused(tmp_p
     path.write_text(json.dumps(nb), encoding="utf-8")
     with pytest.raises(BookError, match=r"boka blander utgaver: .*\(nks\).*02_innledning\.ipynb \(ledere\)"):
         data_source(mixed)
+
+
+def test_a_part_left_out_names_the_edition_only_in_an_edition(tmp_path, monkeypatch):
+    """In the main book (a min_cell so large a whole group falls below it) the note says the
+    part is not shown and why, without calling the main book an edition or pointing to itself."""
+    from tillit.book import context as context_module
+    from tillit.book.context import Context
+
+    said = []
+    monkeypatch.setattr(context_module.display, "show_callout", lambda text, **kw: said.append((text, kw["title"])))
+    Context("x", RunParams(data_dir=str(tmp_path), min_cell=1000), REPO).not_in_edition("Figuren om ledere")
+    Context("x", RunParams(data_dir=str(tmp_path), edition="nks"), REPO).not_in_edition("Figuren om ledere")
+    (whole, whole_title), (nks, nks_title) = said
+    from tillit import fmt
+
+    assert whole == (f"Figuren om ledere vises ikke: færre enn {fmt.number_word(1000)} respondenter hører til "
+                     "gruppen det gjelder.")
+    assert whole_title == "Ikke vist" and "hovedboka" not in whole and "utgaven" not in whole
+    assert "i utgaven NAV kontaktsenter (NKS)" in nks and "står i hovedboka" in nks and nks_title == "Ikke med i denne utgaven"

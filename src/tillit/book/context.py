@@ -177,8 +177,16 @@ class Context:
         return int(keep.sum()) >= self.min_cell
 
     def not_in_edition(self, what: str, why: str | None = None) -> None:
-        """Say that a part of the book is left out of this edition, and why (never how many)."""
-        why = why or f"færre enn {self.min_cell} av {self.edition_label} hører til gruppen det gjelder"
+        """Say that a part of the book is left out of this edition, and why (never how many).
+        In the main book (a min_cell so large that a whole group falls below it) there is no
+        other book to point to."""
+        k = fmt.number_word(self.min_cell)  # a parameter, written as the methods appendix writes it
+        if self.is_whole:
+            display.show_callout(
+                f"{what} vises ikke: {why or f'færre enn {k} respondenter hører til gruppen det gjelder'}.",
+                kind="edition", level="note", title="Ikke vist")
+            return
+        why = why or f"færre enn {k} av {self.edition_label} hører til gruppen det gjelder"
         display.show_callout(
             f"{what} vises ikke i utgaven {self.edition.title}: {why}. Tallene for hele NAV står i hovedboka.",
             kind="edition", level="note", title="Ikke med i denne utgaven")
