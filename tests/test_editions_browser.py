@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -33,11 +34,16 @@ FIXTURE_EDITION = "nks"
 
 
 def _built_edition(root: Path) -> str | None:
-    """A published edition of the compendium whose book can be rendered again (NKS first)."""
+    """A published edition of the compendium whose book can be rendered again (NKS first;
+    TILLIT_EDITION=<key> checks that one, e.g. every published edition in turn after
+    `tillit editions`)."""
     from tillit.stats.audit import read_result
 
     base = root / "outputs" / "editions"
     keys = sorted(p.parent.name for p in base.glob("*/notebooks") if p.is_dir()) if base.is_dir() else []
+    wanted = os.environ.get("TILLIT_EDITION")
+    if wanted:
+        keys = [k for k in keys if k == wanted]
     for key in sorted(keys, key=lambda k: k != FIXTURE_EDITION):
         audit = read_result(base / key)
         if audit is not None and audit.get("ok") and (base / key / "book" / "index.html").is_file():
@@ -78,6 +84,9 @@ def edition_root(tmp_path_factory):
 
     root = repo_root()
     key = _built_edition(root)
+    wanted = os.environ.get("TILLIT_EDITION")
+    if wanted and key != wanted:
+        pytest.fail(f"TILLIT_EDITION={wanted}: utgaven er ikke bygget og publisert i {root / 'outputs' / 'editions'}")
     if key is not None:
         view = _view(root, key, tmp_path_factory.mktemp("edition"))
         if real_book_ready(view):
