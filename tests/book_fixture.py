@@ -216,3 +216,16 @@ def build_fake_root(base: Path, kind: str = "synthetic", pipeline: str = FIXTURE
     (root / "data" / "raw" / "survey_2023.csv").write_text(
         f'RespondentID,Rolle,Utdypende svar\nR000123,Leder,"{FREE_TEXT}"\n', encoding="utf-8")
     return root
+
+
+def real_book_ready(root: Path) -> bool:
+    """Has `make book` run in `root` (executed notebooks of every book page, data source)?"""
+    from tillit.config import load_pipeline
+
+    try:
+        spec = load_pipeline(root=root)
+    except Exception:
+        return False
+    nbs = root / "outputs" / "notebooks"
+    return (root / "data" / "processed" / "data_source.json").is_file() and all(
+        (nbs / f"{nb.name}.ipynb").is_file() for nb in spec.notebooks if nb.book)

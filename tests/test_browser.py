@@ -29,9 +29,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from book_fixture import FREE_TEXT, build_fake_root  # noqa: F401
+from book_fixture import FREE_TEXT, build_fake_root, real_book_ready  # noqa: F401
 from tillit.book import render as book
-from tillit.config import load_pipeline, repo_root
+from tillit.config import repo_root
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -61,14 +61,6 @@ def require(ok: bool, reason: str) -> None:
 
 
 # ---------------------------------------------------------------------------- which book
-def real_book_ready(root: Path) -> bool:
-    try:
-        spec = load_pipeline(root=root)
-    except Exception:
-        return False
-    nbs = root / "outputs" / "notebooks"
-    return (root / "data" / "processed" / "data_source.json").is_file() and all(
-        (nbs / f"{nb.name}.ipynb").is_file() for nb in spec.notebooks if nb.book)
 
 
 @pytest.fixture(scope="module", params=RENDERERS)
@@ -233,6 +225,11 @@ def test_every_image_has_alt_text(crawl):
 @pytest.mark.slow
 def test_no_traceback_or_raw_repr_visible(crawl):
     _, _, pages = crawl
+    assert_no_bad_text(pages)
+
+
+def assert_no_bad_text(pages: dict) -> None:
+    """No page of a crawl shows a traceback, a raw repr or a NaN (shared with the editions' test)."""
     for url, info in pages.items():
         for pattern in BAD_TEXT:
             m = pattern.search(info["text"])
@@ -366,16 +363,22 @@ def test_axe_finds_no_wcag_violation(served_book, driver, viewport):
     """Every page, both renderers, desktop and 390 px: no WCAG 2.1 A/AA violation (axe-core)."""
     require(AXE.is_file(), f"axe-core mangler ({AXE.relative_to(REPO)}): kjør make node_modules")
     book_dir, base = served_book[:2]
+    found, pages = axe_on_book(driver, book_dir, base, viewport)
+    record = book_dir.parent / f"axe-{served_book[4]}-{viewport}.json"
+    record.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
+    assert not found, f"axe fant brudd på WCAG 2.1 A/AA på {len(found)} av {len(pages)} sider:\n" + _axe_report(found)
+
+
+def axe_on_book(driver, book_dir: Path, base: str, viewport: str) -> tuple[list, list[str]]:
+    """axe-core's WCAG 2.1 A/AA violations on every page of a served book (chapters and
+    notebook pages) at one viewport: (violations, pages checked)."""
     pages = sorted(p.relative_to(book_dir).as_posix() for p in [*book_dir.glob("*.html"),
                                                                  *book_dir.glob("notebooks/*.html")])
     _viewport(driver, viewport)
     try:
-        found = axe_violations(driver, base, pages)
+        return axe_violations(driver, base, pages), pages
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    record = book_dir.parent / f"axe-{served_book[4]}-{viewport}.json"
-    record.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
-    assert not found, f"axe fant brudd på WCAG 2.1 A/AA på {len(found)} av {len(pages)} sider:\n" + _axe_report(found)
 
 
 @pytest.mark.browser

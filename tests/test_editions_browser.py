@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 import pytest
 
 from book_fixture import build_fake_root
-from test_browser import (AXE, BAD_TEXT, REPO, RENDERERS, VIEWPORTS, _axe_report, _crawl, _leaks, _QuietHandler,
-                          _raw_secrets, _viewport, axe_violations, driver, real_book_ready, require)  # noqa: F401
+from test_browser import (AXE, REPO, RENDERERS, VIEWPORTS, _axe_report, _crawl, _leaks, _QuietHandler,  # noqa: F401
+                          _raw_secrets, assert_no_bad_text, axe_on_book, driver, real_book_ready, require)
 from tillit.config import repo_root
 
 FIXTURE_EDITION = "nks"
@@ -150,10 +150,7 @@ def test_every_page_of_the_edition_is_reached_loads_and_names_the_edition(editio
 @pytest.mark.slow
 def test_no_traceback_or_raw_repr_in_the_edition(edition_crawl):
     _, _, pages = edition_crawl
-    for url, info in pages.items():
-        for pattern in BAD_TEXT:
-            m = pattern.search(info["text"])
-            assert m is None, f"{url}: siden viser {m.group(0)!r}"
+    assert_no_bad_text(pages)
 
 
 @pytest.mark.browser
@@ -162,13 +159,7 @@ def test_no_traceback_or_raw_repr_in_the_edition(edition_crawl):
 def test_axe_finds_no_wcag_violation_in_the_edition(served_edition, driver, viewport):  # noqa: F811
     require(AXE.is_file(), f"axe-core mangler ({AXE.relative_to(REPO)}): kjør make node_modules")
     book_dir, base, renderer = served_edition
-    pages = sorted(p.relative_to(book_dir).as_posix() for p in [*book_dir.glob("*.html"),
-                                                                 *book_dir.glob("notebooks/*.html")])
-    _viewport(driver, viewport)
-    try:
-        found = axe_violations(driver, base, pages)
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    found, pages = axe_on_book(driver, book_dir, base, viewport)
     assert not found, (f"axe fant brudd på WCAG 2.1 A/AA i utgavens bok ({renderer}) på {len(found)} av "
                        f"{len(pages)} sider:\n" + _axe_report(found))
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from book_fixture import EXPECTED_HOVEDFUNN, EXPECTED_PAGES, build_fake_root
+from book_fixture import EXPECTED_HOVEDFUNN, EXPECTED_PAGES, build_fake_root, real_book_ready
 from tillit.book.render.fallback import render_fallback
 from tillit.book.render.quarto import render_quarto
 from tillit.book.render.structure import book_pages
-from tillit.config import load_pipeline, repo_root
+from tillit.config import repo_root
 
 pytestmark = pytest.mark.quarto
 
@@ -157,21 +157,13 @@ def test_both_renderers_give_the_same_fixture_book(fixture_books):
     _assert_same(fallback, quarto)
 
 
-def _real_book_ready(root: Path) -> bool:
-    try:
-        spec = load_pipeline(root=root)
-    except Exception:
-        return False
-    nbs = root / "outputs" / "notebooks"
-    return (root / "data" / "processed" / "data_source.json").is_file() and all(
-        (nbs / f"{nb.name}.ipynb").is_file() for nb in spec.notebooks if nb.book)
 
 
 @pytest.mark.slow
 def test_both_renderers_give_the_same_compendium(quarto, tmp_path):
     """The real book (after `make book`): no Quarto warning, the same pages and numbers."""
     root = repo_root()
-    if not _real_book_ready(root):
+    if not real_book_ready(root):
         pytest.skip("de kjørte notatbøkene mangler i outputs/notebooks – kjør make book først")
     fb, qb, warnings = _render_both(root, tmp_path)
     assert warnings == []
