@@ -568,3 +568,68 @@ def test_a_part_left_out_names_the_edition_only_in_an_edition(tmp_path, monkeypa
                      "gruppen det gjelder.")
     assert whole_title == "Ikke vist" and "hovedboka" not in whole and "utgaven" not in whole
     assert "i utgaven NAV kontaktsenter (NKS)" in nks and "står i hovedboka" in nks and nks_title == "Ikke med i denne utgaven"
+
+
+def test_the_2017_comparison_is_left_out_of_an_edition_and_gates_nothing(tmp_path, monkeypatch):
+    """The book compares 2017 with 2023 for the whole of NAV only: an edition's 2023 bars beside
+    the main book's gave back counts the two books' gates hid differently (the audit of all
+    books together found them)."""
+    from tillit.book import context as context_module
+    from tillit.book.chapters import vedlegg
+    from tillit.book.context import Context
+
+    said = []
+    monkeypatch.setattr(context_module.display, "show_callout", lambda text, **kw: said.append(text))
+    ctx = Context("06_vedlegg", RunParams(data_dir=str(tmp_path), output_dir=str(tmp_path / "out"),
+                                          edition="nks"), REPO)
+    assert vedlegg.compare_2017(ctx).empty  # no data read: there are none in tmp_path
+    assert said == ["Sammenligningen med 2017 vises ikke i utgaven NAV kontaktsenter (NKS): boka sammenligner "
+                    "2017 og 2023 bare for hele NAV. Tallene for hele NAV står i hovedboka."]
+    assert not (tmp_path / "out" / "disclosure_log.csv").exists()
+
+
+def _trust_survey(path: Path) -> None:
+    """Employees' trust answers in three unit types; NAY's «Vet ikke» (2) is below min_cell."""
+    import numpy as np
+
+    dk = CB.scale_of("trust_hindrance").dont_know_code
+    rows = []
+    for unit, answers in {"nks": [1, 2, 3, 4, 5] * 4 + [dk] * 6, "nay": [2, 3, 4, 5] * 5 + [dk] * 2,
+                          "nav_kontor": [1, 2, 3, 4, 5] * 6 + [dk] * 7}.items():
+        rows += [(unit, "medarbeider", a) for a in answers]
+    df = pd.DataFrame(rows, columns=["unit_type", "role", "trust_hindrance"])
+    df["line"] = df["unit_type"].map(lambda k: CB.unit_types[k].line)
+    df["trust_hindrance"] = df["trust_hindrance"].astype(np.int64)
+    df.to_parquet(path / "survey_2023.parquet")
+
+
+def test_an_editions_whole_nav_row_is_the_main_books_row_and_is_not_its_own_publication(tmp_path):
+    """Beside an edition's employees the trust figure draws all of NAV's: gated as the main
+    book gates it (its «Vet ikke» hidden exactly where the main book hides it), not logged or
+    registered as the edition's (gated anew, its hidden cells differed from the main book's and
+    could be recovered from them), and not taken for a source of the edition's own tables."""
+    from tillit.book.chapters.hovedfunn import trust
+    from tillit.book.context import Context
+    from tillit.stats import tables
+    from tillit.stats.disclosure import TOTAL
+
+    _trust_survey(tmp_path)
+    main = Context("04_hovedfunn", RunParams(data_dir=str(tmp_path), output_dir=str(tmp_path / "main")), REPO)
+    emp = main.survey()
+    counts = tables.distribution(emp, ["trust_hindrance"], main.codebook, by="unit_type").set_index("unit_type")
+    expected = main.gate.shares("04_hovedfunn/fig-tillit-enhet", counts[[1, 2, 3, 4, 5, tables.DK]],
+                                total_row=True).values.loc[[TOTAL]]
+    tables.SOURCES.clear()
+    nks = Context("04_hovedfunn", RunParams(data_dir=str(tmp_path), output_dir=str(tmp_path / "nks"),
+                                            edition="nks"), REPO)
+    row = trust._whole_employees(nks, "fig-tillit-enhet")
+    assert list(row.index) == ["Hele NAV"]
+    pd.testing.assert_frame_equal(row.reset_index(drop=True), expected.reset_index(drop=True))
+    # Gated alone the row would show every share; the main book hides two of them («Vet ikke» and
+    # the middle category), to protect NAY's «Vet ikke» (2) in the rows above it.
+    from tillit.stats.disclosure import Gate
+
+    alone = Gate(5).shares("alene", counts[[1, 2, 3, 4, 5, tables.DK]].sum().to_frame().T.astype("int64")).values
+    assert alone.notna().all(axis=None) and row.isna().sum(axis=None) == 2
+    assert nks.gate.records.empty and not (tmp_path / "nks" / "disclosure_log.csv").exists()
+    assert tables.SOURCES.candidates("count", 26, [26], "nks") == []  # nothing of the whole kept

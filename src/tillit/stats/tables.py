@@ -11,6 +11,7 @@ published number is about, however the chapter reshaped the frame in between.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass
 
@@ -107,6 +108,16 @@ class Sources:
 
     def clear(self) -> None:
         self._rows.clear()
+
+    @contextlib.contextmanager
+    def unrecorded(self):
+        """Aggregates computed inside are not kept: what an edition computes of the whole of
+        NAV (the main book's numbers) must not be taken for a source of its own tables."""
+        saved = {key: list(bucket) for key, bucket in self._rows.items()}
+        try:
+            yield
+        finally:
+            self._rows = saved
 
 
 def _distinct(hits: list[Source]) -> set[tuple]:

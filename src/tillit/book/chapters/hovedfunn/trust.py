@@ -46,12 +46,17 @@ class Trust:
 
 
 def _whole_employees(ctx: Context, label: str) -> pd.DataFrame:
-    """All of NAV's employees as one row «Hele NAV», through the gate (for an edition's figure)."""
-    whole = ctx.survey(whole=True)
-    counts = tables.distribution(whole[whole["role"] == "medarbeider"], ["trust_hindrance"], ctx.codebook)
-    row = ctx.gate.shares(f"{ctx.name}/{label}-hele-nav", counts.set_index("item")[[1, 2, 3, 4, 5, DK]]).values
-    ctx.gate.write_log()
-    return row.set_axis(["Hele NAV"])
+    """All of NAV's employees as one row «Hele NAV», for an edition's figure: the main book's
+    own row, gated as the main book gates it (ctx.whole_view: the same table, the same
+    populations, a log of its own). Gated anew in the edition, its hidden cells could differ
+    from the main book's and be recovered from them."""
+    whole = ctx.whole_view()
+    with tables.SOURCES.unrecorded():
+        emp = whole.survey()
+        emp = emp[emp["role"] == "medarbeider"]
+        counts = tables.distribution(emp, ["trust_hindrance"], whole.codebook, by="unit_type").set_index("unit_type")
+        gated = whole.gate.shares(f"{whole.name}/{label}", counts[[1, 2, 3, 4, 5, DK]], total_row=True)
+    return gated.values.loc[[TOTAL]].set_axis(["Hele NAV"])
 
 
 def trust_by_unit(ctx: Context, label: str = FIG) -> Trust:
