@@ -633,3 +633,18 @@ def test_an_editions_whole_nav_row_is_the_main_books_row_and_is_not_its_own_publ
     assert alone.notna().all(axis=None) and row.isna().sum(axis=None) == 2
     assert nks.gate.records.empty and not (tmp_path / "nks" / "disclosure_log.csv").exists()
     assert tables.SOURCES.candidates("count", 26, [26], "nks") == []  # nothing of the whole kept
+
+
+def test_the_whole_view_of_an_edition_leaves_no_folder_behind(tmp_path):
+    import gc
+
+    from tillit.book.context import Context
+
+    _trust_survey(tmp_path)
+    nks = Context("04_hovedfunn", RunParams(data_dir=str(tmp_path), output_dir=str(tmp_path / "nks"),
+                                            edition="nks"), REPO)
+    folder = Path(nks.whole_view().params.output_dir)
+    assert folder.is_dir() and nks.whole_view().is_whole
+    del nks
+    gc.collect()
+    assert not folder.exists()

@@ -10,6 +10,8 @@ the plot theme and shows the data-source banner.
 from __future__ import annotations
 
 import json
+import shutil
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -154,6 +156,7 @@ class Context:
             params = self.params.model_copy(update={"edition": load_editions(root=self.root).default,
                                                     "output_dir": out})
             self.__dict__["_whole"] = Context(name=self.name, params=params, root=self.root)
+            weakref.finalize(self, shutil.rmtree, out, True)  # the folder goes with the context
         return self.__dict__["_whole"]
 
     def among(self, group: str) -> str:
