@@ -648,3 +648,22 @@ def test_the_whole_view_of_an_edition_leaves_no_folder_behind(tmp_path):
     del nks
     gc.collect()
     assert not folder.exists()
+
+
+def test_an_edition_of_roles_leaves_the_figure_by_unit_type_to_the_unit_editions(tmp_path):
+    """The unit × role crossing of mål- og resultatstyring is published from one side: the
+    unit-type editions' tables by role. An edition of roles, whose figure by unit type gave
+    the other side's hidden «Vet ikke» back in the audit of all books, leaves it out, and its
+    text points to the unit editions instead of to a figure it does not have."""
+    from tillit.book.chapters.hovedfunn import prose, steering
+    from tillit.book.context import Context
+
+    def shown(edition):
+        return steering.by_unit_shown(Context("04_hovedfunn", RunParams(data_dir=str(tmp_path), edition=edition), REPO))
+
+    assert shown("nav") and shown("nks") and shown("ytelseslinjen")
+    assert not shown("ledere") and not shown("medarbeidere") and not shown("ledere_nav_kontor")
+    views = steering.Views(0.3, 0.2, None, pd.DataFrame(), steering.Ranking.of({}))
+    text = prose._net_sentence(None, views)
+    assert "@fig-mrs-enhet" not in text and "enhetstypenes egne utgaver" in text
+    assert views.net_values() == {}

@@ -149,6 +149,8 @@ def _role_sentence(say: Say, v: Views) -> str:
 
 
 def _net_sentence(say: Say, v: Views) -> str:
+    if v.by_unit is None:  # an edition of roles (steering.by_unit_shown)
+        return "Svarene etter enhetstype står i enhetstypenes egne utgaver."
     top, bottom = v.net.first(), v.net.last()
     if top is None or top == bottom:
         return "Enhetstypene kan ikke sammenlignes fordi for mange er prikket (@fig-mrs-enhet)."

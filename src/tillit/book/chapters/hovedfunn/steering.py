@@ -41,7 +41,7 @@ def _likert(ctx: Context, rows: pd.DataFrame, scale: str, **kw):
 class Views:
     positive: float
     negative: float
-    by_unit: pd.DataFrame            # index unit label: shares, n, positive, negative, net
+    by_unit: pd.DataFrame | None     # index unit label: shares, n, positive, negative, net (None: not shown)
     by_role: pd.DataFrame            # index role key: positive, negative, n
     net: Ranking                     # unit types by net (positive − negative)
 
@@ -52,13 +52,31 @@ class Views:
 
     def net_values(self) -> dict:
         """Unit label → net in percentage points, as the figure's table shows it."""
-        return {k: round(v, 1) for k, v in shown(self.by_unit["net"]).items()}
+        return {} if self.by_unit is None else {k: round(v, 1) for k, v in shown(self.by_unit["net"]).items()}
+
+
+# Why an edition of roles leaves the figure by unit type out (ctx.not_in_edition).
+BY_UNIT_IN_ROLE_EDITION = ("svarene etter enhetstype står i hver enhetstypes utgave, i tabellen etter rolle; publisert "
+                           "fra begge sider, hver bok med sine skjulte tall, kunne de sammen ha gitt bort skjulte antall")
+
+
+def by_unit_shown(ctx: Context) -> bool:
+    """Whether this book breaks mål- og resultatstyring down by unit type. An edition of roles
+    does not: the unit-type editions break the same unit × role cells down by role
+    (tbl-mrs-rolle), and the two sides, each gated in its own book, let the audit of all books
+    together recover counts that one of them hid. One side publishes the crossing."""
+    return "role" not in ctx.edition.filters()
 
 
 def mor_views(ctx: Context, f) -> Views:
     """Mål- og resultatstyring as a factor: overall, by unit type (figure) and by role (table)."""
     cb = ctx.codebook
     df = ctx.survey()
+    row = f.row("f_mor")
+    if not by_unit_shown(ctx):
+        ctx.not_in_edition("Figuren etter enhetstype", BY_UNIT_IN_ROLE_EDITION)
+        roles = counts_by_role(ctx, df, "f_mor", f"{ctx.name}/tbl-mrs-rolle")
+        return Views(float(row["positive"]), float(row["negative"]), None, roles, Ranking.of({}))
     counts = tables.label_groups(tables.distribution(df, ["f_mor"], cb, by="unit_type"), cb, cols=("unit_type",))
     sh = _diverging_rows(ctx, f"{ctx.name}/fig-mrs-enhet", counts, "unit_type")
     sh["positive"], sh["negative"] = sh[4] + sh[5], sh[1] + sh[2]
@@ -78,7 +96,6 @@ def mor_views(ctx: Context, f) -> Views:
                "sortert etter andel positive minus andel negative "
                f"({caption_n(sh['n'].sum(min_count=1))})", alt, data=data)
     roles = counts_by_role(ctx, df, "f_mor", f"{ctx.name}/tbl-mrs-rolle")
-    row = f.row("f_mor")
     return Views(float(row["positive"]), float(row["negative"]), sh, roles, net)
 
 
