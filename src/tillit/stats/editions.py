@@ -416,14 +416,11 @@ class Decision:
 
 
 def cell_counts(df: pd.DataFrame, codebook: Codebook) -> dict[Cell, int]:
-    """Respondents per (unit type, role) cell of the codebook (zeros included)."""
-    counts = {cell: 0 for cell in product(codebook.unit_types, codebook.roles)}
-    if len(df):
-        grouped = df.groupby([df["unit_type"].astype("object"), df["role"].astype("object")]).size()
-        for cell, n in grouped.items():
-            if cell in counts:
-                counts[cell] = int(n)
-    return counts
+    """Respondents per (unit type, role) cell of the codebook (zeros included): the cell sizes
+    the gate's sub-population rule uses (tillit.stats.outside), so the two rules count alike."""
+    from tillit.stats.outside import cell_populations
+
+    return cell_populations(df, codebook)
 
 
 def population_counts(editions: Editions, cells: dict[Cell, int], codebook: Codebook) -> dict[str, Count]:
