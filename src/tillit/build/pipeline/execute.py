@@ -149,10 +149,12 @@ def _kernel_start_failed(exc: BaseException) -> bool:
     return "before replying to kernel_info" in text or "didn't respond in" in text
 
 
-def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: dict, timeout) -> None:
+def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: dict, timeout, km=None) -> None:
     """Run the notebook in-process; a kernel that fails to start is started again (nothing
-    has run yet, so a retry is safe); any other failure is raised at once."""
+    has run yet, so a retry is safe); any other failure is raised at once. `km` is a kernel
+    already started for this step (tillit.build.pipeline.warm); the first attempt uses it."""
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        warm = {"km": km} if km is not None and attempt == 1 else {}
         try:
             with _root_env(root):
                 pm.execute_notebook(
@@ -167,6 +169,7 @@ def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: d
                     execution_timeout=timeout,
                     # Quiet the kernel's start-up warnings (one per step); errors still show.
                     extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                    **warm,
                 )
             return
         except Exception as exc:  # noqa: BLE001 - re-raised unless it is a failed start
@@ -212,6 +215,7 @@ def run_notebook(
     key: str | None = None,
     timeout: float | None = None,
     failed_path: Path | None = None,
+    km=None,
 ) -> StepResult:
     """Execute notebooks/<name>.ipynb in-process with papermill; return what it wrote.
 
@@ -222,7 +226,8 @@ def run_notebook(
     `output_path` (default <output_dir>/notebooks/<name>.ipynb). On failure the executed
     notebook with the traceback is kept outside outputs/, at `failed_path` (default
     .tillit/failed/<name>.ipynb), nothing else is moved, and :class:`PipelineError` is raised
-    (its ``result`` is the failed StepResult).
+    (its ``result`` is the failed StepResult). `km`, a kernel warmed for this step
+    (tillit.build.pipeline.warm), runs the notebook; the caller stops it.
     """
     root = _root(root)
     spec = load_pipeline(root=root)
@@ -255,7 +260,7 @@ def run_notebook(
         import papermill as pm  # deferred: ~0.4 s, only paid when something runs
 
         try:
-            _execute_with_retry(pm, root, name, stage_nb, actual, timeout)
+            _execute_with_retry(pm, root, name, stage_nb, actual, timeout, km)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one message
             result = _failed(name, key, exc, stage_nb, failed_nb, root, started, t0)
             raise PipelineError(result.error, notebook=name, cell=result.cell,

@@ -44,7 +44,8 @@ from tillit.build.pipeline.execute import (
 )
 from tillit.build.pipeline.files import _digest, _rel, tree_hashes
 from tillit.build.pipeline.logs import assemble_log
-from tillit.build.pipeline.params import _abs, _params_file, _root, resolve_parameters
+from tillit.build.pipeline.params import _abs, _params_file, _read_ipynb, _root, resolve_parameters
+from tillit.build.pipeline.warm import WarmKernels
 from tillit.config import SHARED_KEYS, ConfigError, PipelineSpec, load_pipeline, load_run_params
 
 LOCK_NAME = ".build.lock"
@@ -347,6 +348,9 @@ class _Build:
         self.results: dict[str, StepResult] = {}
         self.failure: StepResult | None = None
         self.n_workers = n_workers
+        # Kernels warmed on an idle core for the steps that come next (see .warm).
+        self.warm = WarmKernels(root) if n_workers > 1 and spec.warm_kernels else None
+        self.warmed: list[str] = []  # steps that ran in a warmed kernel (the manifest says which)
         self.prune_removed_steps()
         self.min_cell = load_run_params(_params_file(spec, root), **{
             k: v for k, v in (parameters or {}).items() if k in SHARED_KEYS}).effective_min_cell
@@ -376,16 +380,24 @@ class _Build:
         if not self.force:
             outputs = _cached(name, key, previous, root)
             if outputs is not None:
+                if self.warm is not None:
+                    self.warm.discard(name)
                 return StepResult(name, key, "cached", time.perf_counter() - t0, sorted(outputs), None,
                                   output_hashes=outputs, started=started, finished=_now(), key_parts=parts)
         reason = ["tvunget (--force)"] if self.force else _changed(parts, previous)
+        km = self.warm.take(name) if self.warm is not None else None
+        if km is not None:
+            self.warmed.append(name)
         try:
-            result = run_notebook(name, self.parameters, root=root, key=key)
+            result = run_notebook(name, self.parameters, root=root, key=key, km=km)
         except PipelineError as exc:
             if exc.result is None:
                 raise
             exc.result.key_parts, exc.result.reason = parts, reason
             return exc.result
+        finally:
+            if km is not None:
+                WarmKernels.release(km)
         result.key_parts, result.reason = parts, reason
         # Files the step wrote last time but not now are stale: remove them.
         if previous:
@@ -410,26 +422,42 @@ class _Build:
                     write=write)
 
     def finish(self, status: str) -> None:
-        self.manifest["build"].update(finished=_now(), status=status)
+        self.manifest["build"].update(finished=_now(), status=status, warm_kernels=sorted(self.warmed))
         _save_build_manifest(self.mpath, self.manifest)
 
     # -- the phases ----------------------------------------------------------------------
     def phases(self) -> list[list[str]]:
         """The data step alone; then the chapters in parallel; then the appendices
-        (pipeline.yml `appendix: true`), which summarise what the chapters logged."""
+        (pipeline.yml `appendix: true`), which summarise what the chapters logged. Within a
+        phase the longest step starts first, so the phase ends soonest."""
         spec, selected = self.spec, self.selected
         prep = spec.notebooks[0].name if spec.notebooks else None
-        chapters = [n for n in spec.names() if n in selected and n != prep]
+        chapters = sorted((n for n in spec.names() if n in selected and n != prep), key=self.expected_seconds,
+                          reverse=True)
         return [[prep] if prep in selected else [],
                 [n for n in chapters if not spec.spec(n).appendix],
                 [n for n in chapters if spec.spec(n).appendix]]
 
-    def run_phase(self, pool: ThreadPoolExecutor, names: list[str]) -> None:
+    def expected_seconds(self, name: str) -> float:
+        """How long the step took when it last ran; before its first run, a guess from its
+        number of code cells (the chapters' run time grows with them)."""
+        seconds = (self.manifest["steps"].get(name) or {}).get("built_seconds")
+        if isinstance(seconds, (int, float)):
+            return float(seconds)
+        try:
+            cells = _read_ipynb(self.root / "notebooks" / f"{name}.ipynb")["cells"]
+        except ConfigError:
+            return 0.0  # the run reports it
+        return 1.0 + 0.3 * sum(c.get("cell_type") == "code" for c in cells)
+
+    def run_phase(self, pool: ThreadPoolExecutor, names: list[str], upcoming: list[str] = ()) -> None:
         self.running = {pool.submit(self.step, n) for n in names}
         while self.running:
             # Wake up regularly: the OS may deliver Ctrl-C to a worker thread, and Python
             # only acts on it when the main thread runs again.
             done, self.running = wait(self.running, timeout=0.2, return_when=FIRST_COMPLETED)
+            if not done:
+                self.warm_upcoming(upcoming)
             for fut in done:
                 if fut.cancelled():
                     continue
@@ -438,6 +466,15 @@ class _Build:
                     # Stop: start nothing new; let the running ones finish.
                     for other in self.running:
                         other.cancel()
+
+    def warm_upcoming(self, upcoming: list[str]) -> None:
+        """A step has run for a while and a worker is idle: warm the next phase's kernels on
+        it (a cached step finishes at once and warms nothing)."""
+        if self.warm is None or self.failure is not None:
+            return
+        free = self.n_workers - len(self.running) - self.warm.busy()
+        for name in [n for n in upcoming if n not in self.warm and n not in self.results][:max(free, 0)]:
+            self.warm.start(name)
 
     def interrupted(self, pool: ThreadPoolExecutor) -> None:
         INTERRUPTED.set()  # a kernel killed now is not the notebook's failure: keep no copy
@@ -461,9 +498,9 @@ class _Build:
         try:
             try:
                 prep, chapters, appendices = self.phases()
-                for phase in (prep, chapters):
+                for phase, upcoming in ((prep, chapters or appendices), (chapters, appendices)):
                     if self.failure is None and phase:
-                        self.run_phase(pool, phase)
+                        self.run_phase(pool, phase, upcoming)
                 if self.failure is None:
                     # The appendices show the audit of the chapters' numbers; after them the
                     # audit runs again over everything, the appendices' own tables included.
@@ -484,6 +521,8 @@ class _Build:
                 raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if self.warm is not None:
+                self.warm.close()
         return self.conclude()
 
     def conclude(self) -> list[StepResult]:

@@ -1,0 +1,205 @@
+"""Kernels started ahead of their step, while a core would otherwise be idle.
+
+A chapter's kernel spends its first seconds starting and importing pandas, matplotlib,
+statsmodels and the package (its setup cell). During the data-preparation step one core is
+idle, and so is one near the end of the chapters, while the longest chapter runs alone. The
+build uses those moments (:class:`WarmKernels`): it starts the kernel of a step that comes
+next and runs the import statements of that notebook's setup cell in it, and nothing else —
+no parameters, no data, no `ctx` — so the notebook then runs in it exactly as in a fresh
+kernel (the imports it repeats are found in `sys.modules`).
+
+The imports run with ``store_history=False``, so the notebook's cells are still numbered from
+1. A warm-up that prints anything (a warning at import, say) would lose that output from the
+executed notebook; such a kernel is shut down and the step starts a fresh one. So does a step
+whose warm kernel failed or died. Kernels nobody took are shut down when the build ends, and
+:meth:`WarmKernels.release` stops a used kernel and the client channels nbclient leaves open on
+a kernel it does not own.
+"""
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+
+from tillit.build.pipeline.params import KERNEL_NAME, _read_ipynb, _source, _tags
+
+SETUP_TAG = "setup"
+START_TIMEOUT = 60.0
+# The kernel's start-up log is quiet, as in execute._execute_with_retry.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+QUIET = ("status", "execute_input")  # iopub messages that are not output
+
+
+def setup_imports(path: Path) -> str:
+    """The import statements of the notebook's setup cell (tagged ``setup``), in order, as
+    source; "" when it has none. Only top-level ``import``/``from … import`` statements: the
+    cell's other lines (``ctx = nbk.start(...)``) read parameters and data and stay in the run."""
+    cells = [c for c in _read_ipynb(path)["cells"] if c.get("cell_type") == "code" and SETUP_TAG in _tags(c)]
+    if not cells:
+        return ""
+    try:
+        tree = ast.parse(_source(cells[0]))
+    except SyntaxError:
+        return ""  # the run reports it, with the cell
+    return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
+def _manager_class():
+    from jupyter_client import AsyncKernelManager
+
+    class WarmKernelManager(AsyncKernelManager):
+        """Records the clients made for it: nbclient, given a kernel it does not own, leaves
+        the client's channels (and their heartbeat thread) open."""
+
+        def client(self, **kwargs):
+            made = super().client(**kwargs)
+            self.tillit_clients.append(made)
+            return made
+
+    return WarmKernelManager
+
+
+async def _warm_up(km, code: str, cwd: Path, closed=lambda: False) -> bool:
+    """Start the kernel in `cwd` and run `code` in it; True when it ran cleanly and silently
+    (False at once when `closed()` turns true: the build has ended)."""
+    await km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=START_TIMEOUT)
+        if closed():
+            return False
+        if not code:
+            return True
+        msg_id = kc.execute(code, store_history=False, allow_stdin=False)
+        silent = True
+        while True:
+            msg = await kc.get_iopub_msg(timeout=START_TIMEOUT)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "status" and msg["content"].get("execution_state") == "idle":
+                break
+            silent = silent and kind in QUIET
+        reply = await kc.get_shell_msg(timeout=START_TIMEOUT)
+        return silent and reply["content"].get("status") == "ok"
+    finally:
+        kc.stop_channels()
+        km.tillit_clients.clear()
+
+
+def _stop(km) -> None:
+    """Stop the kernel at once and every client made for it (nothing is left to flush: the
+    notebook has run, or it never started)."""
+    for client in getattr(km, "tillit_clients", []):
+        with contextlib.suppress(Exception):
+            client.stop_channels()
+    with contextlib.suppress(Exception):
+        asyncio.run(km.shutdown_kernel(now=True))
+
+
+class WarmKernels:
+    """Kernels warmed for named steps, each in its own thread; see the module's docstring."""
+
+    def __init__(self, root: Path, notebooks: Path | None = None):
+        self.root = Path(root)
+        self.notebooks = Path(notebooks) if notebooks else self.root / "notebooks"
+        self._warming: dict[str, Future] = {}
+        self._threads: list[threading.Thread] = []
+        self._starting: dict[str, object] = {}  # managers whose warm-up is under way
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._warming
+
+    def busy(self) -> int:
+        """How many warm-ups are still starting or importing (each keeps a core busy)."""
+        return sum(not f.done() for f in self._warming.values())
+
+    def start(self, name: str) -> None:
+        """Begin warming the kernel for step `name` (once per name)."""
+        with self._lock:
+            if self._closed or name in self._warming:
+                return
+            future: Future = Future()
+            self._warming[name] = future
+            thread = threading.Thread(target=self._run, args=(name, future), name=f"tillit-warm-{name}", daemon=True)
+            self._threads.append(thread)
+        thread.start()
+
+    def _run(self, name: str, future: Future) -> None:
+        km = None
+        try:
+            km = _manager_class()(kernel_name=KERNEL_NAME)
+            km.tillit_clients = []
+            with self._lock:
+                self._starting[name] = km
+            code = setup_imports(self.notebooks / f"{name}.ipynb")
+            ok = asyncio.run(_warm_up(km, code, self.root, lambda: self._closed))
+        except Exception:  # noqa: BLE001 - a failed warm-up only means a cold start
+            ok = False
+        with self._lock:
+            self._starting.pop(name, None)
+            stop = km is not None and (not ok or self._closed)
+        if stop:
+            _stop(km)
+            km = None
+        future.set_result(km)
+
+    def take(self, name: str):
+        """The warm kernel manager for `name` (waiting for its warm-up), or None: not warmed,
+        or the warm-up failed. The caller runs the notebook in it and then calls release()."""
+        with self._lock:
+            future = self._warming.pop(name, None)
+        if future is None:
+            return None
+        km = future.result()
+        if km is not None and not _alive(km):
+            _stop(km)
+            return None
+        return km
+
+    def discard(self, name: str) -> None:
+        """The step will not run (it is cached): stop its kernel when its warm-up ends."""
+        with self._lock:
+            future = self._warming.pop(name, None)
+        if future is not None:
+            future.add_done_callback(lambda f: f.result() is not None and _stop(f.result()))
+
+    @staticmethod
+    def release(km) -> None:
+        """Stop a kernel a step has used."""
+        _stop(km)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop every kernel nobody took, those still warming up included, and wait for the
+        warm-up threads, so no kernel outlives the build."""
+        with self._lock:
+            self._closed = True
+            starting = list(self._starting.values())
+            names = list(self._warming)
+        for km in starting:  # its warm-up then fails at once and stops it
+            _kill_process(km)
+        for name in names:
+            self.discard(name)
+        for thread in self._threads:
+            thread.join(timeout)
+
+
+def _kill_process(km) -> None:
+    with contextlib.suppress(Exception):
+        process = km.provisioner.process if km.provisioner is not None else None
+        if process is not None:
+            process.kill()
+
+
+def _alive(km) -> bool:
+    try:
+        return bool(km.has_kernel and km.provisioner is not None and km.provisioner.process is not None
+                    and km.provisioner.process.poll() is None)
+    except Exception:  # noqa: BLE001
+        return False

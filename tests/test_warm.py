@@ -1,0 +1,181 @@
+"""Kernels warmed ahead of their step (tillit.build.pipeline.warm), on the tiny compendium of
+test_pipeline: the chapters run in a warmed kernel while the data step runs, give the same
+executed notebooks as in a fresh kernel, and no kernel, client thread or warm-up thread
+outlives the build."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from test_pipeline import SHARED, PREP_CODE, chapter_cells, fixed_package, make_compendium, write_notebook  # noqa: F401
+from tillit.build import pipeline
+from tillit.build.pipeline.warm import WarmKernels, setup_imports
+
+# The data step takes a moment, as the real one does, so the idle core has time to warm.
+SLOW_PREP = PREP_CODE + "\nimport time\ntime.sleep(1.5)\n"
+
+
+def _kernels() -> set[int]:
+    out = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                out.add(child.pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+def _threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if t.is_alive()}
+
+
+def _wait_until_gone(before: set[int], seconds: float = 10.0) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = _kernels() - before
+        if not left:
+            return left
+        time.sleep(0.1)
+    return _kernels() - before
+
+
+def _warm_comp(root: Path, warm: bool, setup: str = "import json\nimport pandas as pd") -> Path:
+    make_compendium(root)
+    spec = yaml.safe_load((root / "params" / "pipeline.yml").read_text(encoding="utf-8"))
+    spec["warm_kernels"] = warm
+    (root / "params" / "pipeline.yml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    write_notebook(root / "notebooks" / "00_prep.ipynb",
+                   [new_code_cell(SHARED, metadata={"tags": ["parameters"]}), new_code_cell(SLOW_PREP)])
+    for name in ("01_a", "02_b"):
+        cells = chapter_cells(name)
+        # A setup cell as the real chapters have: imports, then lines that read the run's data.
+        cells.insert(1, new_code_cell(setup + "\nstarted = json.dumps({'factor': factor})",
+                                      metadata={"tags": ["setup"]}))
+        cells.append(new_code_cell("import sys\nprint(sorted(k for k in ('json', 'pandas') if k in sys.modules))"))
+        write_notebook(root / "notebooks" / f"{name}.ipynb", cells)
+    return root
+
+
+def _executed(root: Path) -> dict[str, list]:
+    out = {}
+    for name in ("01_a", "02_b"):
+        nb = nbformat.read(str(root / "outputs" / "notebooks" / f"{name}.ipynb"), as_version=4)
+        out[name] = [(c.cell_type, c.source, c.get("execution_count"), c.get("outputs"))
+                     for c in nb.cells]
+    return out
+
+
+def test_setup_imports_are_the_setup_cells_import_statements_only(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [
+        new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("import not_this"),
+        new_code_cell("import json\nfrom pathlib import Path as P\nctx = start(x)\nimport os.path\n"
+                      "if x:\n    import csv\n", metadata={"tags": ["setup"]}),
+        new_code_cell("import re"),
+    ])
+    assert setup_imports(path) == "import json\nfrom pathlib import Path as P\nimport os.path"
+    write_notebook(path, [new_code_cell("import json")])
+    assert setup_imports(path) == ""
+    write_notebook(path, [new_code_cell("import json\ndef (", metadata={"tags": ["setup"]})])
+    assert setup_imports(path) == ""  # the run reports the syntax error, with its cell
+
+
+def test_chapters_run_in_warm_kernels_and_give_the_same_notebooks(tmp_path, monkeypatch):
+    kernels, threads = _kernels(), _threads()
+    results = {}
+    for warm in (False, True):
+        root = _warm_comp(tmp_path / f"warm-{warm}", warm)
+        monkeypatch.setenv("TILLIT_ROOT", str(root))
+        pipeline.build(root=root, progress=lambda _l: None, workers=2)
+        manifest = json.loads((root / "outputs" / "manifest.json").read_text(encoding="utf-8"))
+        results[warm] = (_executed(root), manifest["build"]["warm_kernels"])
+    assert results[False][1] == []
+    # One core is idle during the data step: the longer chapter (here the first) is warmed.
+    assert results[True][1] and set(results[True][1]) <= {"01_a", "02_b"}
+    assert results[True][0] == results[False][0]
+    first = results[True][0][results[True][1][0]]
+    counts = [c[2] for c in first if c[0] == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # counted from 1, as in a fresh kernel
+    assert _wait_until_gone(kernels) == set()
+    assert not {t for t in _threads() - threads if t.startswith("tillit-warm") or "HB" in t or "hb" in t}
+
+
+def test_a_cached_step_stops_its_warm_kernel(tmp_path, monkeypatch):
+    root = _warm_comp(tmp_path / "k", True)
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    kernels = _kernels()
+    pipeline.build(root=root, progress=lambda _l: None, workers=2)
+    # The data step runs again (forced) with the same result: the chapters are cached, and the
+    # kernel warmed for one of them is stopped.
+    pipeline.build(root=root, progress=lambda _l: None, workers=2, only=["00_prep"], force=True)
+    results = pipeline.build(root=root, progress=lambda _l: None, workers=2)
+    assert {r.name: r.status for r in results} == {"00_prep": "cached", "01_a": "cached", "02_b": "cached"}
+    (root / "data" / "raw" / "input.txt").write_text("21\nannen kommentar\n", encoding="utf-8")
+    results = pipeline.build(root=root, progress=lambda _l: None, workers=2)
+    assert [r.status for r in results] == ["ok", "cached", "cached"]
+    manifest = json.loads((root / "outputs" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["build"]["warm_kernels"] == []
+    assert _wait_until_gone(kernels) == set()
+
+
+def test_a_warm_up_that_prints_is_not_used(tmp_path, monkeypatch):
+    # `import this` prints the Zen of Python: in a warmed kernel that output would be lost
+    # from the setup cell, so the step starts a fresh kernel and the output is where it belongs.
+    root = _warm_comp(tmp_path / "k", True, setup="import json\nimport this")
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    kernels = _kernels()
+    pipeline.build(root=root, progress=lambda _l: None, workers=2)
+    manifest = json.loads((root / "outputs" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["build"]["warm_kernels"] == []
+    nb = nbformat.read(str(root / "outputs" / "notebooks" / "01_a.ipynb"), as_version=4)
+    setup = next(c for c in nb.cells if "setup" in c.metadata.get("tags", []))
+    assert "Beautiful is better than ugly" in setup.outputs[0]["text"]
+    assert _wait_until_gone(kernels) == set()
+
+
+def test_close_stops_kernels_taken_by_nobody_and_those_still_starting(tmp_path):
+    root = _warm_comp(tmp_path / "k", True)
+    kernels = _kernels()
+    warm = WarmKernels(root)
+    warm.start("01_a")
+    km = warm.take("01_a")  # waits for the warm-up to end
+    assert km is not None and km.provisioner.process.poll() is None
+    WarmKernels.release(km)
+    warm.start("02_b")
+    time.sleep(0.3)  # the kernel process is starting
+    warm.close()
+    assert _wait_until_gone(kernels, 5) == set()
+    assert not any(t.startswith("tillit-warm") for t in _threads())
+
+
+def test_a_warm_kernel_that_died_is_not_used(tmp_path):
+    root = _warm_comp(tmp_path / "k", True)
+    kernels = _kernels()
+    warm = WarmKernels(root)
+    warm.start("01_a")
+    km = warm._warming["01_a"].result(timeout=60)
+    assert km is not None
+    km.provisioner.process.kill()
+    km.provisioner.process.wait()
+    assert warm.take("01_a") is None
+    warm.close()
+    assert _wait_until_gone(kernels) == set()
+
+
+@pytest.mark.parametrize("workers", [1])
+def test_one_worker_warms_nothing(tmp_path, monkeypatch, workers):
+    root = _warm_comp(tmp_path / "k", True)
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    pipeline.build(root=root, progress=lambda _l: None, workers=workers)
+    manifest = json.loads((root / "outputs" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["build"]["warm_kernels"] == []
