@@ -483,3 +483,29 @@ def test_means_keep_column_order_and_refuse_text():
     assert t.values.loc["B"].isna().all() and t.values.loc["A", "hi"] == 3.3
     with pytest.raises(DisclosureError, match="kolonne 'mean': forventet tall"):
         Gate(5).means("m", stats.assign(mean=["høy", "lav", "middels"]))
+
+
+# --- the log and the registers ------------------------------------------------------------
+def test_write_log_writes_each_register_again_only_when_it_changed(tmp_path):
+    import json
+    import os
+
+    gate = Gate(5)
+    gate.counts("t1", counts([[50, 4], [30, 25]]))
+    log = gate.write_log(tmp_path / "a" / "disclosure_log.csv")
+    first = tmp_path / "a" / "disclosure" / "t1.json"
+    assert first.is_file()
+    os.utime(first, ns=(1, 1))  # a rewrite would give it a new mtime
+    gate.counts("t2", counts([[60, 7], [20, 21]]))
+    gate.write_log(log)
+    assert first.stat().st_mtime_ns == 1 and (tmp_path / "a" / "disclosure" / "t2.json").is_file()
+    before = json.loads(first.read_text(encoding="utf-8"))
+    gate.counts("t1", counts([[50, 40], [30, 25]]))  # t1 gated again, with other counts
+    gate.write_log(log)
+    assert first.stat().st_mtime_ns != 1 and json.loads(first.read_text(encoding="utf-8")) != before
+    # Another folder gets every register; a register deleted by hand is written again.
+    gate.write_log(tmp_path / "b" / "disclosure_log.csv")
+    assert sorted(p.name for p in (tmp_path / "b" / "disclosure").glob("*.json")) == ["t1.json", "t2.json"]
+    (tmp_path / "a" / "disclosure" / "t2.json").unlink()
+    gate.write_log(log)
+    assert (tmp_path / "a" / "disclosure" / "t2.json").is_file()

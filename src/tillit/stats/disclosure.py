@@ -43,7 +43,14 @@ import numpy as np
 import pandas as pd
 
 from tillit import fmt
-from tillit.stats.register import for_csv, register_counts, register_means, register_shares, write_register
+from tillit.stats.register import (
+    for_csv,
+    register_counts,
+    register_means,
+    register_path,
+    register_shares,
+    write_register,
+)
 from tillit.stats.suppression import complement, group_equations, margin_equations, middle_cells
 
 MARK = "–*"
@@ -150,6 +157,10 @@ class Gate:
         self.implicit_totals = not legacy
         self._logs: dict[str, list[dict]] = {}
         self._registers: dict[str, dict] = {}
+        # A chapter writes its log after each table: each register is written again only when
+        # it changed (or goes to another folder), not every register at every table.
+        self._versions: dict[str, int] = {}
+        self._written: dict[str, tuple[str, int]] = {}
         self._populations = populations
 
     def _outside(self, sources: list[list], n) -> np.ndarray:
@@ -374,8 +385,13 @@ class Gate:
             merged["_order"] = range(len(merged))
             merged = merged.sort_values(["table_id", "_order"], kind="stable").drop(columns="_order")
             _atomic_write(path, merged.to_csv(index=False, lineterminator="\n"))
+        where = str(path.parent.resolve())
         for table_id, reg in self._registers.items():
+            mark = (where, self._versions.get(table_id, 0))
+            if self._written.get(table_id) == mark and register_path(path.parent, table_id).is_file():
+                continue
             write_register(path.parent, table_id, reg)
+            self._written[table_id] = mark
         return path
 
     # -- internals -----------------------------------------------------------------------
@@ -388,6 +404,7 @@ class Gate:
         if table.register:
             self._registers[table.table_id] = dict(table.register, table_id=table.table_id,
                                                    kind=table.kind, min_cell=self.min_cell)
+            self._versions[table.table_id] = self._versions.get(table.table_id, 0) + 1
         return table
 
     def _group_suppression(self, table_id: str, n: pd.Series, has_total: bool, log: list[dict],

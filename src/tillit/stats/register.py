@@ -160,9 +160,14 @@ def _dims_of(label, vocab: dict) -> dict[str, str | None]:
     return out
 
 
+def register_path(log_dir: Path, table_id: str) -> Path:
+    """Where one table's register goes: ``<log_dir>/disclosure/<table_id>.json``."""
+    return Path(log_dir) / REGISTER_DIR / f"{table_id}.json"
+
+
 def write_register(log_dir: Path, table_id: str, register: dict) -> Path:
     """Write one table's register as ``<log_dir>/disclosure/<table_id>.json`` (atomically)."""
-    path = Path(log_dir) / REGISTER_DIR / f"{table_id}.json"
+    path = register_path(log_dir, table_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(register, ensure_ascii=False, indent=1, sort_keys=True, default=_plain) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
