@@ -148,6 +148,7 @@ class PipelineSpec(Strict):
     notebooks: list[NotebookSpec]
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     workers: int = Field(0, ge=0, le=64)
+    warm_kernels: bool = True
 
     def names(self) -> list[str]:
         return [nb.name for nb in self.notebooks]
