@@ -175,3 +175,21 @@ def test_check_duplicates_compares_meanings_not_spellings(cb):
     again["Enhetstype"] = cb.unit_types[key].aliases[-1]          # another spelling, same unit
     again["Rolle"] = [a for a in cb.raw["roles"][cb.role_aliases[norm_key(raw.loc[0, "Rolle"])]]["aliases"]][-1]
     check_duplicates(pd.concat([raw, again], ignore_index=True), "eksport.csv", cb)
+
+
+def test_norm_key_is_cached_per_type_and_map_distinct_maps_like_map():
+    import numpy as np
+    import pandas as pd
+
+    from tillit.data.codebook import map_distinct, norm_key
+
+    assert norm_key(1) == "1" and norm_key(1.0) == "1.0" and norm_key(True) == "true"  # not one cache entry
+    assert norm_key(["Ikke", "hashbar"]) == norm_key(str(["Ikke", "hashbar"]))
+    s = pd.Series(["Helt  enig", None, "helt-enig", np.nan, "Uenig", "Helt  enig"], index=[5, 6, 7, 8, 9, 10],
+                  dtype="str")
+    calls = []
+    out = map_distinct(s, lambda v: calls.append(v) or norm_key(v), missing="mangler")
+    assert list(out.index) == [5, 6, 7, 8, 9, 10]
+    assert list(out) == ["helt enig", "mangler", "helt enig", "mangler", "uenig", "helt enig"]
+    assert sorted(calls) == sorted({"Helt  enig", "helt-enig", "Uenig"})  # once per distinct value
+    assert map_distinct(pd.Series([], dtype="str"), norm_key).empty

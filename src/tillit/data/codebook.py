@@ -12,9 +12,36 @@ from pathlib import Path
 from tillit.config import ConfigError, read_yaml, repo_root
 
 
+_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
 def norm_key(text: str) -> str:
     """Case-, space- and dash-insensitive key for matching messy spellings."""
-    return re.sub(r"[\s\-_.]+", " ", str(text)).strip().casefold()
+    try:
+        return _norm_key(text)
+    except TypeError:  # unhashable: not cached
+        return _SEPARATORS.sub(" ", str(text)).strip().casefold()
+
+
+def map_distinct(series, fn, missing=None):
+    """``series.map(fn)`` as an object Series, `fn` called once per distinct value (an export
+    has a handful of answer spellings over hundreds of thousands of cells); missing → `missing`."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        values[i] = fn(value)
+    values[-1] = missing
+    return pd.Series(values[codes], index=series.index, dtype=object)
+
+
+@lru_cache(maxsize=1 << 16, typed=True)
+def _norm_key(text) -> str:
+    # Cached: the cleaning step keys every answer of every respondent (≈340 000 calls), and
+    # an export has few distinct spellings.
+    return _SEPARATORS.sub(" ", str(text)).strip().casefold()
 
 
 @dataclass(frozen=True)

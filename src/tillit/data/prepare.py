@@ -35,7 +35,7 @@ import pandas as pd
 from tillit.config import RunParams
 from tillit.data import readers as tio
 from tillit.data import schemas, source
-from tillit.data.codebook import Codebook, load_codebook, norm_key
+from tillit.data.codebook import Codebook, load_codebook, map_distinct, norm_key
 from tillit.data.schemas import DataError
 from tillit.data.source import MARKER, sha256  # noqa: F401 (re-exported)
 
@@ -66,7 +66,7 @@ def _file_row(df: pd.DataFrame, idx) -> int | None:
 def _codes(series: pd.Series, table: dict[str, int], path: Path, df: pd.DataFrame, column: str,
            expected: str) -> pd.Series:
     """Labels → nullable Int8 codes; an unknown label raises DataError with row and value."""
-    keys = series.map(lambda v: None if pd.isna(v) else norm_key(v))
+    keys = map_distinct(series, norm_key)
     codes = keys.map(lambda k: table.get(k) if k is not None else None)
     bad = keys.notna() & codes.isna()
     if bad.any():

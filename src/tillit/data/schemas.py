@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from tillit.data.codebook import Codebook, norm_key
+from tillit.data.codebook import Codebook, map_distinct, norm_key
 from tillit.data.errors import MAX_ISSUES, ROW_INDEX, DataError, Issue, file_row, show  # noqa: F401 (ROW_INDEX re-exported)
 
 
@@ -40,7 +40,7 @@ def _norm_isin(allowed: list[str]) -> Callable[[pd.Series], pd.Series]:
     keys = {norm_key(a) for a in allowed}
 
     def check(series: pd.Series) -> pd.Series:
-        return series.isna() | series.map(lambda v: pd.isna(v) or norm_key(v) in keys).astype(bool)
+        return series.isna() | map_distinct(series, lambda v: norm_key(v) in keys, missing=True).astype(bool)
 
     return check
 
