@@ -183,7 +183,7 @@ def test_norm_key_is_cached_per_type_and_map_distinct_maps_like_map():
 
     from tillit.data.codebook import map_distinct, norm_key
 
-    assert norm_key(1) == "1" and norm_key(1.0) == "1.0" and norm_key(True) == "true"  # not one cache entry
+    assert norm_key(1) == "1" and norm_key(1.0) == "1 0" and norm_key(True) == "true"  # 1, 1.0, True: three entries
     assert norm_key(["Ikke", "hashbar"]) == norm_key(str(["Ikke", "hashbar"]))
     s = pd.Series(["Helt  enig", None, "helt-enig", np.nan, "Uenig", "Helt  enig"], index=[5, 6, 7, 8, 9, 10],
                   dtype="str")
