@@ -179,3 +179,28 @@ def test_one_worker_warms_nothing(tmp_path, monkeypatch, workers):
     pipeline.build(root=root, progress=lambda _l: None, workers=workers)
     manifest = json.loads((root / "outputs" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["build"]["warm_kernels"] == []
+
+
+def test_discard_stops_a_kernel_still_warming_up_at_once(tmp_path, monkeypatch):
+    # The setup cell takes long to import: discard() must not wait for it.
+    root = _warm_comp(tmp_path / "k", True)
+    slow = tmp_path / "sakte"
+    slow.mkdir()
+    (slow / "sakte_modul.py").write_text("import time\ntime.sleep(30)\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(slow))  # the kernel inherits it
+    write_notebook(root / "notebooks" / "01_a.ipynb", [new_code_cell("import sakte_modul", metadata={"tags": ["setup"]})])
+    kernels = _kernels()
+    warm = WarmKernels(root)
+    warm.start("01_a")
+    deadline = time.monotonic() + 30
+    while not (_kernels() - kernels) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # started, and importing
+    assert warm.busy() == 1
+    t0 = time.monotonic()
+    warm.discard("01_a")
+    warm.close()
+    assert time.monotonic() - t0 < 10
+    assert _wait_until_gone(kernels, 5) == set()
+    warm.start("01_a")  # a discarded step is not warmed again
+    assert "01_a" not in warm

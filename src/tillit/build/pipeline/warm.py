@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import queue
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -28,6 +29,7 @@ from tillit.build.pipeline.params import KERNEL_NAME, _read_ipynb, _source, _tag
 
 SETUP_TAG = "setup"
 START_TIMEOUT = 60.0
+POLL = 0.25  # how often a warm-up that is importing checks that it is still wanted
 # The kernel's start-up log is quiet, as in execute._execute_with_retry.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 QUIET = ("status", "execute_input")  # iopub messages that are not output
@@ -77,7 +79,13 @@ async def _warm_up(km, code: str, cwd: Path, closed=lambda: False) -> bool:
         msg_id = kc.execute(code, store_history=False, allow_stdin=False)
         silent = True
         while True:
-            msg = await kc.get_iopub_msg(timeout=START_TIMEOUT)
+            try:
+                msg = await kc.get_iopub_msg(timeout=POLL)
+            except queue.Empty:
+                # Still importing: go on while the kernel lives and the step still wants it.
+                if closed() or not await km.is_alive():
+                    return False
+                continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["header"]["msg_type"]
@@ -110,6 +118,7 @@ class WarmKernels:
         self._warming: dict[str, Future] = {}
         self._threads: list[threading.Thread] = []
         self._starting: dict[str, object] = {}  # managers whose warm-up is under way
+        self._cancelled: set[str] = set()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -123,7 +132,7 @@ class WarmKernels:
     def start(self, name: str) -> None:
         """Begin warming the kernel for step `name` (once per name)."""
         with self._lock:
-            if self._closed or name in self._warming:
+            if self._closed or name in self._warming or name in self._cancelled:
                 return
             future: Future = Future()
             self._warming[name] = future
@@ -139,12 +148,12 @@ class WarmKernels:
             with self._lock:
                 self._starting[name] = km
             code = setup_imports(self.notebooks / f"{name}.ipynb")
-            ok = asyncio.run(_warm_up(km, code, self.root, lambda: self._closed))
+            ok = asyncio.run(_warm_up(km, code, self.root, lambda: self._closed or name in self._cancelled))
         except Exception:  # noqa: BLE001 - a failed warm-up only means a cold start
             ok = False
         with self._lock:
             self._starting.pop(name, None)
-            stop = km is not None and (not ok or self._closed)
+            stop = km is not None and (not ok or self._closed or name in self._cancelled)
         if stop:
             _stop(km)
             km = None
@@ -164,11 +173,18 @@ class WarmKernels:
         return km
 
     def discard(self, name: str) -> None:
-        """The step will not run (it is cached): stop its kernel when its warm-up ends."""
+        """The step will not run (it is cached): stop its kernel, at once if it is still
+        warming up (its CPU is wanted elsewhere, e.g. by the render)."""
         with self._lock:
             future = self._warming.pop(name, None)
-        if future is not None:
-            future.add_done_callback(lambda f: f.result() is not None and _stop(f.result()))
+            starting = self._starting.get(name)
+            if future is not None:
+                self._cancelled.add(name)
+        if future is None:
+            return
+        if starting is not None:
+            _kill_process(starting)  # the warm-up then fails and stops it
+        future.add_done_callback(lambda f: f.result() is not None and _stop(f.result()))
 
     @staticmethod
     def release(km) -> None:
@@ -180,10 +196,7 @@ class WarmKernels:
         warm-up threads, so no kernel outlives the build."""
         with self._lock:
             self._closed = True
-            starting = list(self._starting.values())
             names = list(self._warming)
-        for km in starting:  # its warm-up then fails at once and stops it
-            _kill_process(km)
         for name in names:
             self.discard(name)
         for thread in self._threads:
