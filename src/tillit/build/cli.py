@@ -26,16 +26,27 @@ def raw_state(raw_dir: Path) -> str:
 def ensure_raw(raw_dir: Path, progress=print) -> str:
     """Generate the synthetic twin when data/raw/ holds no export (tillit.data.synth.ensure_raw
     decides; it never writes next to a real file). Returns 'synthetic' or 'real'."""
-    from tillit.data import synth
+    from tillit.data import source
 
     t0 = time.perf_counter()
-    state, generated = synth.ensure_raw(raw_dir)
+    try:
+        state = source.raw_state(raw_dir)
+    except source.LegacyMarkerError:
+        state = None
+    if state is None or state.kind in ("empty", "mixed") or (state.kind == "synthetic" and state.missing):
+        # Something to write, adopt or refuse: the generator decides (importing it costs 0.6 s,
+        # which a build on data already in place does not pay).
+        from tillit.data import synth
+
+        state, generated = synth.ensure_raw(raw_dir)
+    else:
+        generated = False
     if generated:
         progress(step_line("synth (syntetisk tvilling)", time.perf_counter() - t0, "ok"))
         return "synthetic"
     progress(f"  kildedata: {'reell eksport' if state.kind == 'real' else 'syntetisk tvilling'} i {raw_dir}")
     if state.leftover_marker:
-        progress(f"  merk: {synth.MARKER} ligger igjen ved siden av ekte data og brukes ikke")
+        progress(f"  merk: {source.MARKER} ligger igjen ved siden av ekte data og brukes ikke")
     return state.data_kind
 
 
