@@ -24,7 +24,8 @@ process in a temporary copy of params/ and notebooks/: a cold build (no data, no
 twin, every notebook, render), a no-op build, and a build after an edit to one chapter's
 prose (05_videre_arbeid); medians of --repeat runs (at least 3 for the no-op and the edit; --cold
 sets the number of cold builds), wall and CPU time (the kernels included), the ratios to the
-issue's targets (25 s, 0.5 s, 5 s) and to the cold build, and the share of the cold build's CPU time spent
+issue's targets (25 s, 0.5 s, 5 s) and to the cold build (with --compare-warm, also cold builds with
+`warm_kernels: false`, alternated with the others, and the ratio), and the share of the cold build's CPU time spent
 importing: each notebook's setup-cell imports timed in a fresh interpreter, plus the kernel
 start (ipykernel), against the cold build's CPU. The load average is printed: on a shared
 machine wall times are only comparable at the same load.
@@ -159,6 +160,8 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="behold tmp-mappene")
     ap.add_argument("--repeat", type=int, default=3, help="antall kjøringer per måling i --parts book (no-op og "
                     "redigering minst 3)")
+    ap.add_argument("--compare-warm", action="store_true", help="i --parts book: hver kalde bygging også med "
+                    "warm_kernels: false (vekselvis, samme last), og forholdet mellom medianene")
     ap.add_argument("--cold", type=int, default=None, help="antall kalde bygginger i --parts book (standard: --repeat)")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
@@ -268,7 +271,7 @@ def main() -> int:
         real_scaling(tmp, sizes, report, summary)
 
     if "book" in parts:
-        book_builds(tmp, max(1, args.repeat), report, summary, cold_runs=args.cold)
+        book_builds(tmp, max(1, args.repeat), report, summary, cold_runs=args.cold, compare_warm=args.compare_warm)
 
     print(f"\nLast ved slutt (1 min): {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er")
     print("Oppsummering (mål):")
@@ -400,7 +403,14 @@ def _ran(stdout: str) -> list[str]:
 TARGETS = {"cold": 25.0, "noop": 0.5, "edit": 5.0}
 
 
-def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: int | None = None) -> None:
+def _without_warm_kernels(root: Path) -> None:
+    path = root / "params" / "pipeline.yml"
+    text = re.sub(r"(?m)^warm_kernels:.*$", "", path.read_text(encoding="utf-8"))
+    path.write_text(text.rstrip() + "\nwarm_kernels: false\n", encoding="utf-8")
+
+
+def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: int | None = None,
+                compare_warm: bool = False) -> None:
     """Cold, no-op and one-chapter-edit `tillit build` of the compendium (see the docstring)."""
     from statistics import median
 
@@ -418,9 +428,14 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: i
     n_cold = cold_runs or repeat
     print(f"  (kompendiet: {n_cold} kalde bygginger, {max(3, repeat)} no-op og {max(3, repeat)} redigeringer; "
           f"last {os.getloadavg()[0]:.1f} på {os.cpu_count()} CPU-er)")
-    cold, noop, edit = [], [], []
+    cold, noop, edit, cold_off = [], [], [], []
     root = None
     for k in range(n_cold):
+        if compare_warm:  # alternate, so both see the same load
+            off = fresh(1000 + k)
+            _without_warm_kernels(off)
+            cold_off.append(_tillit_build(off)[:2])
+            shutil.rmtree(off, ignore_errors=True)
         root = fresh(k)
         cold.append(_tillit_build(root)[:2])
     fast = 0
@@ -447,6 +462,12 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: i
     report(f"redigert {name} → bok (ny prosess, median)", f"{e_wall:.2f} s vegg, {e_cpu:.2f} s CPU  "
            f"(mål < {TARGETS['edit']:g} s: x{ratio['redigering']:.2f} av målet; {e_wall / c_wall:.0%} av kald; "
            f"kjørt: {ran})")
+    if cold_off:
+        o_wall, o_cpu = median(w for w, _ in cold_off), median(c for _, c in cold_off)
+        report("kald uten forvarmede kjerner (warm_kernels: false)", f"{o_wall:.1f} s vegg, {o_cpu:.1f} s CPU  "
+               f"(forvarmet/uten: x{c_wall / o_wall:.2f} vegg)")
+        report("  alle kjøringer, kald uten forvarming (vegg)", ", ".join(f"{w:.2f}" for w, _ in cold_off) + " s")
+        summary.append(f"kald med/uten forvarmede kjerner: {c_wall:.1f} / {o_wall:.1f} s (x{c_wall / o_wall:.2f})")
     for label, runs in (("kald", cold), ("no-op", noop), ("redigering", edit)):
         report(f"  alle kjøringer, {label} (vegg)", ", ".join(f"{w:.2f}" for w, _ in runs) + " s")
     # Imports: each notebook's setup imports in a fresh interpreter, plus the kernel start.
