@@ -147,16 +147,12 @@ def notebook_page(nb, title: str, back: str = "../index.html") -> str:
     For the renderer (it writes ``notebooks/<name>.html`` next to the copied ``.ipynb``)."""
     import copy
 
-    from nbconvert import HTMLExporter
-
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if not _bare_repr(o)]
     uris = _hide_data_uris(nb)
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input_prompt = False
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _lab_exporter().from_notebook_node(nb)
     body = uris.restore(body)
     # An anchor in front of each code cell, in order (nbconvert's lab template gives every
     # code cell the class jp-CodeCell).
@@ -172,6 +168,17 @@ def notebook_page(nb, title: str, back: str = "../index.html") -> str:
     banner = (f'<p style="font-family:sans-serif;background:#fdf3e3;padding:.6rem 1rem;margin:0">'
               f'Kjørt notatbok: {html.escape(title)} · <a href="{html.escape(back)}">Tilbake til boka</a></p>')
     return _insert_after_body(body, banner)
+
+
+@lru_cache(maxsize=1)
+def _lab_exporter():
+    """nbconvert's "lab" HTML exporter, made once per process (it compiles its templates on
+    first use; its output does not depend on the notebooks it converted before)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input_prompt = False
+    return exporter
 
 
 def _markdown_texts(nb):

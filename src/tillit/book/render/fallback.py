@@ -11,8 +11,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import multiprocessing
+import os
 import re
 import shutil
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -158,6 +163,106 @@ def _page_text(soup) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# The second core: page renders in worker processes
+# --------------------------------------------------------------------------------------
+_SHARED: dict = {}   # in a worker: the render's inputs, inherited from the parent (fork)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _worker_start(shared: dict) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def _in_worker(job, *args):
+    return job(_SHARED, *args)
+
+
+class _Result:
+    """A job's result: from the pool, else computed in this process when asked for (so the
+    serial render does the jobs in the order their results are read, as it always did)."""
+
+    def __init__(self, shared: dict, job, args: tuple):
+        self.shared, self.job, self.args, self.future = shared, job, args, None
+
+    def result(self):
+        if self.future is not None:
+            try:
+                return self.future.result()
+            except BrokenProcessPool:   # a worker died (killed, out of memory): do it here
+                self.future = None
+        return self.job(self.shared, *self.args)
+
+
+class PageJobs:
+    """Page renders, `job(shared, *args)`, in up to two forked worker processes once at least
+    two are asked for (`expect`) and there is more than one CPU; otherwise, or when the pool
+    cannot start (no fork, a daemonic process, no resources), in this process, each when its
+    result is read. The workers inherit `shared` by fork; the jobs' arguments and results are
+    pickled. A job's exception is raised by its `result()`, as serially. Use as a context
+    manager: the workers are gone when it exits."""
+
+    def __init__(self, shared: dict, expect: int = 0, workers: int | None = None):
+        self.shared = shared
+        self.workers = min(2, _cpus()) if workers is None else workers
+        self.pool = None
+        self.failed = False
+        self.waiting: list[_Result] = []
+        self.expect(expect)
+
+    def expect(self, count: int) -> None:
+        """`count` jobs in all are coming: start the workers if that makes it worth it, and
+        hand them the jobs submitted so far."""
+        if self.pool is not None or self.failed or count < 2 or self.workers < 2:
+            return
+        try:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_worker_start, initargs=(self.shared,))
+        except (ValueError, OSError):
+            self.failed = True
+            return
+        waiting, self.waiting = self.waiting, []
+        for r in waiting:
+            self._send(r)
+
+    def submit(self, job, *args) -> _Result:
+        r = _Result(self.shared, job, args)
+        if self.pool is None:
+            self.waiting.append(r)
+        else:
+            self._send(r)
+        return r
+
+    def _send(self, r: _Result) -> None:
+        if self.pool is None:
+            return
+        try:
+            r.future = self.pool.submit(_in_worker, r.job, *r.args)
+        except (OSError, AssertionError, BrokenProcessPool):   # the workers could not start
+            self.failed = True
+            self.close()
+
+    def close(self, cancel: bool = False) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=cancel)
+            self.pool = None
+
+    def __enter__(self) -> PageJobs:
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        self.close(cancel=kind is not None)
+
+
+# --------------------------------------------------------------------------------------
 # The book
 # --------------------------------------------------------------------------------------
 def _jinja():
@@ -181,15 +286,31 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
     """Figures, tables and the executed notebooks into the book, each notebook also as a page
     `notebooks/<name>.html` with every code cell anchored (tillit.book.provenance.notebook_page:
     provenance lines link the cell that made a figure). A notebook page whose notebook is
-    unchanged since the `previous` book is copied from it. Returns {name: sha256} of the notebooks."""
+    unchanged since the `previous` book is copied from it; the others are rendered, in a second
+    process too when there are two or more (PageJobs). Returns {name: sha256} of the notebooks."""
+    digests, todo = _copy_notebooks(root, out, previous, names, templates_key, pages)
+    if len(todo) > 1:
+        _warm_up({})
+    with PageJobs({}, expect=len(todo)) as jobs:
+        started = {path: jobs.submit(_notebook_job, path) for path in _largest_first(todo)}
+        for path, page in todo.items():
+            page.write_text(started[path].result(), encoding="utf-8")
+    return digests
+
+
+def _copy_notebooks(root: Path, out: Path, previous: Path | None, names: list[str] | None,
+                    templates_key: str, pages: bool = True) -> tuple[dict, dict[Path, Path]]:
+    """copy_assets' copying: figures, tables, notebooks, and the notebook pages kept from the
+    `previous` book. Returns ({name: sha256}, {notebook: its page still to render}) in name order."""
     outputs = root / "outputs"
     for sub in ("figures", "tables"):
         if (outputs / sub).is_dir():
             shutil.copytree(outputs / sub, out / sub, dirs_exist_ok=True)
     nb_dir = outputs / "notebooks"
     digests: dict[str, str] = {}
+    todo: dict[Path, Path] = {}
     if not nb_dir.is_dir():
-        return digests
+        return digests, todo
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     try:
         old = json.loads((previous / CACHE_FILE).read_text(encoding="utf-8")).get("notebooks", {}) if previous else {}
@@ -208,20 +329,29 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
         if kept is not None and old.get(path.stem) == digests[path.stem] and kept.is_file():
             shutil.copy2(kept, page)
             continue
-        import nbformat
+        todo[path] = page
+    return digests, todo
 
-        from tillit.book.provenance import notebook_page
 
-        text = notebook_page(nbformat.reads(data.decode("utf-8"), as_version=4), path.stem)
-        # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
-        # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
-        text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
-        # The outputs link book pages and files relative to the book; this page is one level down.
-        text = RELATIVE_URL_RE.sub(r"\1../\2", text)
-        style = "<style>\n" + _notebook_css() + "</style>\n"
-        text = text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
-        page.write_text(text, encoding="utf-8")
-    return digests
+def _notebook_job(shared: dict, path: Path) -> str:
+    """The page of one executed notebook (a PageJobs job)."""
+    import nbformat
+
+    from tillit.book.provenance import notebook_page
+
+    text = notebook_page(nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4), path.stem)
+    # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
+    # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
+    text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
+    # The outputs link book pages and files relative to the book; this page is one level down.
+    text = RELATIVE_URL_RE.sub(r"\1../\2", text)
+    style = "<style>\n" + _notebook_css() + "</style>\n"
+    return text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
+
+
+def _largest_first(todo: dict[Path, Path]) -> list[Path]:
+    """The notebooks to render, the largest first (the pool's two workers finish together)."""
+    return sorted(todo, key=lambda p: (-p.stat().st_size, p.name))
 
 
 def _notebook_css() -> str:
@@ -268,67 +398,132 @@ def resolve_renderer(body: str, renderer: str) -> str:
 def render_fallback(root: Path, out: Path, previous: Path | None = None,
                     templates_key: str = "", renderer: str = "nbconvert") -> tuple[list[Path], list[str], dict]:
     """Write the whole fallback book into `out` (an empty directory), reusing unchanged
-    pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]})."""
+    pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]}).
+
+    The pages and notebook pages to render are PageJobs (two processes where there are two
+    CPUs; the notebook pages start while the book's pages are worked out) and are written in
+    book order; the first failing page in that order raises, as a serial render would."""
     pages = book_pages(root)
-    info = data_source(root)
     last = _previous(previous)
-    banner_key = _digest(info, templates_key)
-    if last.get("banner_key") == banner_key and isinstance(last.get("banner"), list):
-        banner = Banner(*last["banner"])   # its wording module imports pandas: skip when unchanged
-    else:
-        banner = banner_for(info)
+    notebooks, nb_todo = _copy_notebooks(root, out, previous, _book_notebooks(root), templates_key)
+    shared = {"env": _jinja()}
+    with PageJobs(shared) as jobs:
+        if nb_todo:
+            _warm_up(shared)
+            jobs.expect(len(nb_todo))
+        started: dict = {("nb", path): jobs.submit(_notebook_job, path) for path in _largest_first(nb_todo)}
+        info = data_source(root)
+        banner_key = _digest(info, templates_key)
+        if last.get("banner_key") == banner_key and isinstance(last.get("banner"), list):
+            banner = Banner(*last["banner"])   # its wording module imports pandas: skip when unchanged
+        else:
+            banner = banner_for(info)
+        meta = book_meta(root)
+        contexts = _page_contexts(pages, out, info, banner, meta, renderer)
+        keys = [_page_key(ctx, templates_key) for ctx in contexts]
+        old = last.get("pages", {})
+        todo = [k for k, page in enumerate(pages) if not (
+            old.get(page.id, {}).get("key") == keys[k] and previous and (previous / page.page).is_file())]
+        if todo:
+            _warm_up(shared)
+            jobs.expect(len(todo) + len(nb_todo))
+        for k in sorted(todo, key=lambda k: -_page_cost(contexts[k])):
+            started["page", k] = jobs.submit(_page_job, contexts[k])
+        record, warnings, done = _write_pages(pages, out, started, keys, old, previous)
+        common, toc = contexts[0]["common"], contexts[0]["toc"]
+        _write_index(out, shared["env"], common, toc, meta, banner)
+        search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
+        search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
+        _write_static(out, search)
+        for path, page in nb_todo.items():
+            page.write_text(started["nb", path].result(), encoding="utf-8")
+    (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
+        (banner.title, banner.text, banner.level)), "notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
+    return [out / "index.html", *(out / p.page for p in pages)], warnings, done
+
+
+def _page_contexts(pages: list[Page], out: Path, info: dict, banner, meta, renderer: str) -> list[dict]:
+    """Everything page k is made from, one dict per page (a page job's argument)."""
     registry = number_floats(pages)
-    readers = [reader_page(p) for p in pages]
-    meta = book_meta(root)
     toc = [{"name": p.id, "heading": p.heading, "label": p.toc_label, "page": p.page, "kind": p.kind,
             "number": p.number, "title": p.title} for p in pages]
     common = dict(book_title=meta.title, subtitle=meta.subtitle, author=meta.author, banner=banner,
                   data_kind=info["kind"], build_date=date.today().strftime("%d.%m.%Y"),
                   generator="nbconvert-fallback", appendix_word=APPENDIX_WORD,
                   index_heading=INDEX_HEADING, index_id=pandoc_identifier(INDEX_HEADING, set()))
-    old = last.get("pages", {})
+    return [{"page": page, "rp": reader_page(page), "k": k, "registry": registry, "toc": toc, "common": common,
+             "renderer": renderer, "target": str(out / page.page),
+             "prev": toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING},
+             "next": toc[k + 1] if k + 1 < len(toc) else None} for k, page in enumerate(pages)]
+
+
+def _page_key(ctx: dict, templates_key: str) -> str:
+    """What a page is made from: when it is unchanged, the page is copied from the last book."""
+    registry = ctx["registry"]
+    cited = {label: registry[label].number + registry[label].page for label in _cited(ctx["rp"]) if label in registry}
+    return _digest(ctx["rp"].cells, ctx["toc"], ctx["prev"], ctx["next"], cited, ctx["common"]["banner"],
+                   ctx["common"], templates_key, ctx["renderer"])
+
+
+def _page_cost(ctx: dict) -> int:
+    """A rough size of a page's work, to start the largest jobs first."""
+    return sum(len(c["source"]) + sum(len(json.dumps(o.get("metadata", {}))) for o in c.get("outputs", []))
+               for c in ctx["rp"].cells)
+
+
+def _warm_up(shared: dict) -> None:
+    """Import and build what the jobs use before the workers fork, so each has it already."""
+    if "exporter" in shared:
+        return
+    import bs4  # noqa: F401
+    import markupsafe  # noqa: F401
+    import nbformat  # noqa: F401
+
+    from tillit.book import provenance
+
+    shared["exporter"] = _exporter()
+    provenance._lab_exporter()
+
+
+def _write_pages(pages: list[Page], out: Path, started: dict, keys: list[str], old: dict, previous: Path | None):
+    """Each page into the book, in book order: its rendered HTML, or the last book's copy."""
     record: dict[str, dict] = {}
     warnings: list[str] = []
     done: dict[str, list[str]] = {"rendered": [], "reused": []}
-    env = exporter = None
-    for k, (page, rp) in enumerate(zip(pages, readers)):
-        prev = toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING}
-        nxt = toc[k + 1] if k + 1 < len(toc) else None
-        cited = {label: registry[label].number + registry[label].page for label in _cited(rp) if label in registry}
-        key = _digest(rp.cells, toc, prev, nxt, cited, banner, common, templates_key, renderer)
+    for k, page in enumerate(pages):
         target = out / page.page
-        was = old.get(page.id)
-        if was and was.get("key") == key and previous and (previous / page.page).is_file():
+        if ("page", k) not in started:
             shutil.copy2(previous / page.page, target)
-            record[page.id] = was
-            warnings += was.get("warnings", [])
+            record[page.id] = old[page.id]
+            warnings += old[page.id].get("warnings", [])
             done["reused"].append(page.id)
             continue
-        from bs4 import BeautifulSoup
-        from markupsafe import Markup
-
-        env = env or _jinja()
-        exporter = exporter or _exporter()
-        page_warnings: list[str] = []
-        body, _ = exporter.from_notebook_node(reader_notebook(rp, registry, page_warnings))
-        soup = BeautifulSoup(resolve_renderer(body, renderer), "html.parser")
-        sections = number_sections(soup, page)
-        target.write_text(env.get_template("page.html.j2").render(
-            **common, toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[k],
-            sections=sections, body=Markup(str(soup)), prev=prev, next=nxt), encoding="utf-8")
-        text = _page_text(soup)
-        check_text(str(target), text)
-        record[page.id] = {"key": key, "text": text, "warnings": page_warnings}
+        html_text, text, page_warnings = started["page", k].result()
+        target.write_text(html_text, encoding="utf-8")
+        record[page.id] = {"key": keys[k], "text": text, "warnings": page_warnings}
         warnings += page_warnings
         done["rendered"].append(page.id)
-    _write_index(out, env or _jinja(), common, toc, meta, banner)
-    search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
-    search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
-    _write_static(out, search)
-    notebooks = copy_assets(root, out, previous, names=_book_notebooks(root), templates_key=templates_key)
-    (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
-        (banner.title, banner.text, banner.level)), "notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
-    return [out / "index.html", *(out / p.page for p in pages)], warnings, done
+    return record, warnings, done
+
+
+def _page_job(shared: dict, ctx: dict) -> tuple[str, str, list[str]]:
+    """One page of the book (a PageJobs job): its HTML, its visible text, its warnings."""
+    from bs4 import BeautifulSoup
+    from markupsafe import Markup
+
+    page, rp, toc = ctx["page"], ctx["rp"], ctx["toc"]
+    exporter = shared.get("exporter") or _exporter()
+    env = shared.get("env") or _jinja()
+    page_warnings: list[str] = []
+    body, _ = exporter.from_notebook_node(reader_notebook(rp, ctx["registry"], page_warnings))
+    soup = BeautifulSoup(resolve_renderer(body, ctx["renderer"]), "html.parser")
+    sections = number_sections(soup, page)
+    html_text = env.get_template("page.html.j2").render(
+        **ctx["common"], toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[ctx["k"]],
+        sections=sections, body=Markup(str(soup)), prev=ctx["prev"], next=ctx["next"])
+    text = _page_text(soup)
+    check_text(ctx["target"], text)
+    return html_text, text, page_warnings
 
 
 def _write_index(out: Path, env, common: dict, toc: list[dict], meta, banner) -> None:
