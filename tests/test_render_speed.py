@@ -158,3 +158,15 @@ def test_notebook_page_with_data_uris_is_the_same_page(monkeypatch):
     slow = provenance.notebook_page(nb, "test")
     assert fast == slow
     assert fast.count(SVG) == 2 and "tillitDataUri0x1x" in fast
+
+
+def test_cited_labels_are_found_the_same_with_short_payloads():
+    from tillit.book.render.numbering import CROSSREF_RE
+
+    text = (f"Se @fig-a og [-@tbl-b]. ![x](data:image/png;base64,{PNG})@fig-c "
+            f"![y](data:image/png;base64,{PNG[:-2]}/)@fig-d ![z](data:image/svg+xml;base64,{SVG}) @Fig-e. "
+            f"data:image/png;base64,{SVG[:40]}@fig-f data:image/png;base64,{SVG[:40]}/@fig-g")
+    short = fallback._short_payloads(text)
+    assert len(short) < len(text) - len(SVG) + 10
+    assert [m.groups() for m in CROSSREF_RE.finditer(short)] == [m.groups() for m in CROSSREF_RE.finditer(text)]
+    assert {"fig-a", "tbl-b", "fig-e"} <= {f"{m.group(2).lower()}-{m.group(3)}" for m in CROSSREF_RE.finditer(text)}

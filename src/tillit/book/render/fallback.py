@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
-from tillit.book.render.markdown import _attrs, markdown_to_html, pandoc_identifier
+from tillit.book.render.markdown import DATA_URI_RE, _attrs, markdown_to_html, pandoc_identifier
 from tillit.book.render.numbering import (CROSSREF_RE, Float, SectionCounter, number_floats,
                                           resolve_crossrefs, tillit_meta)
 from tillit.book.render.reader import ReaderPage, reader_page
@@ -376,7 +376,17 @@ def _digest(*parts) -> str:
 def _cited(rp: ReaderPage) -> list[str]:
     texts = [c["source"] if c["cell_type"] == "markdown" else
              " ".join((o.get("data") or {}).get("text/markdown", "") for o in c["outputs"]) for c in rp.cells]
-    return sorted({f"{m.group(2).lower()}-{m.group(3)}" for t in texts for m in CROSSREF_RE.finditer(t)})
+    return sorted({f"{m.group(2).lower()}-{m.group(3)}" for t in texts if "@" in t
+                   for m in CROSSREF_RE.finditer(_short_payloads(t))})
+
+
+def _short_payloads(text: str) -> str:
+    """`text` with each data: URI's base64 payload cut to its last character: the figures'
+    Markdown is mostly payload (hundreds of kB), which the cross-reference regex would step
+    through character by character. No cross-reference starts or ends inside a payload (no
+    "@"; the URI's "," and the ")" after it end a label) and the character before an "@"
+    stays what it was, so the same cross-references are found."""
+    return DATA_URI_RE.sub(lambda m: m.group(1) + m.group(2)[-1], text) if "base64," in text else text
 
 
 def _previous(previous: Path | None) -> dict:
@@ -472,17 +482,31 @@ def _page_cost(ctx: dict) -> int:
 
 
 def _warm_up(shared: dict) -> None:
-    """Import and build what the jobs use before the workers fork, so each has it already."""
-    if "exporter" in shared:
+    """Import and build what the jobs use before the workers fork, so each has it already:
+    the modules, both exporters and the templates they compile on their first notebook
+    (~0.1 s a process, more than a small page's own work)."""
+    if shared.get("warm"):
         return
     import bs4  # noqa: F401
     import markupsafe  # noqa: F401
-    import nbformat  # noqa: F401
+    import nbformat
 
     from tillit.book import provenance
 
-    shared["exporter"] = _exporter()
-    provenance._lab_exporter()
+    # A notebook with one of each kind of cell: the parser, the validator, the Python lexer,
+    # the Markdown renderer and the sanitizer nbconvert runs on code all start on first use.
+    tiny = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*a*"), nbformat.v4.new_code_cell(
+        "x = 1", execution_count=1, outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": "*a*"})])])
+    tiny.metadata["language_info"] = {"name": "python"}
+    tiny = nbformat.reads(nbformat.writes(tiny), as_version=4)
+    provenance.notebook_page(tiny, "x")
+    if "env" in shared:   # the book's pages too (copy_assets renders only notebook pages)
+        from bs4 import BeautifulSoup
+
+        shared["exporter"] = _exporter()
+        BeautifulSoup(shared["exporter"].from_notebook_node(tiny)[0], "html.parser")
+        shared["env"].get_template("page.html.j2")
+    shared["warm"] = True
 
 
 def _write_pages(pages: list[Page], out: Path, started: dict, keys: list[str], old: dict, previous: Path | None):
