@@ -274,11 +274,41 @@ def _jinja():
 
 def _exporter():
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="tillit_chapter")
+    class ChapterExporter(HTMLExporter):
+        """nbconvert's HTMLExporter.from_notebook_node without its last step, a BeautifulSoup
+        parse of the whole body to add alt text and tab stops (_nbconvert_fixes): each page is
+        parsed once, by the caller, instead of twice (tests/test_render_speed.py checks that
+        the page is the same as HTMLExporter's)."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    exporter = ChapterExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="tillit_chapter")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     return exporter
+
+
+def _nbconvert_fixes(soup) -> None:
+    """What HTMLExporter does to the parsed body before it returns it (nbconvert 7)."""
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
 
 
 def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list[str] | None = None,
@@ -403,6 +433,18 @@ def resolve_renderer(body: str, renderer: str) -> str:
 
     return (body.replace(RENDERER_SHORTCODE, html.escape(renderer))
             .replace(html.escape(RENDERER_SHORTCODE, quote=False), html.escape(renderer)))
+
+
+def _name_renderer(soup, renderer: str) -> None:
+    """resolve_renderer on the parsed page: the shortcode in its text and attribute values."""
+    from tillit.book.versions import RENDERER_SHORTCODE as code
+
+    for text in soup.find_all(string=lambda t: code in t):
+        text.replace_with(type(text)(text.replace(code, renderer)))
+    for tag in soup.find_all(lambda t: any(code in v for v in t.attrs.values() if isinstance(v, str))):
+        for name, value in tag.attrs.items():
+            if isinstance(value, str):
+                tag.attrs[name] = value.replace(code, renderer)
 
 
 def render_fallback(root: Path, out: Path, previous: Path | None = None,
@@ -540,7 +582,9 @@ def _page_job(shared: dict, ctx: dict) -> tuple[str, str, list[str]]:
     env = shared.get("env") or _jinja()
     page_warnings: list[str] = []
     body, _ = exporter.from_notebook_node(reader_notebook(rp, ctx["registry"], page_warnings))
-    soup = BeautifulSoup(resolve_renderer(body, ctx["renderer"]), "html.parser")
+    soup = BeautifulSoup(body, "html.parser")
+    _nbconvert_fixes(soup)
+    _name_renderer(soup, ctx["renderer"])
     sections = number_sections(soup, page)
     html_text = env.get_template("page.html.j2").render(
         **ctx["common"], toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[ctx["k"]],
