@@ -1,5 +1,5 @@
 """The fallback render's speed-ups give the same book: pages rendered in worker processes
-(tillit.book.render.fallback.PageJobs) are the pages a serial render writes, a failing page
+(tillit.book.render.jobs.PageJobs) are the pages a serial render writes, a failing page
 raises the same error either way, and the data: URIs taken out of mistune's way
 (tillit.book.render.markdown.DataURIs) come back byte for byte."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from book_fixture import build_fake_root
 from tillit.book import provenance
-from tillit.book.render import fallback
+from tillit.book.render import fallback, jobs
 from tillit.book.render.markdown import DataURIs, _markdown_to_html, markdown_to_html
 from tillit.book.render.structure import BookError
 
@@ -34,7 +34,7 @@ def root(tmp_path, monkeypatch) -> Path:
     return root
 
 
-class CountingPool(fallback.ProcessPoolExecutor):
+class CountingPool(jobs.ProcessPoolExecutor):
     started = 0
     submitted = 0
 
@@ -49,8 +49,8 @@ class CountingPool(fallback.ProcessPoolExecutor):
 
 def _render(root: Path, out: Path, monkeypatch, cpus: int) -> dict[str, bytes]:
     """The fallback book of `root` in `out`, with `cpus` CPUs as PageJobs sees them."""
-    monkeypatch.setattr(fallback, "_cpus", lambda: cpus)
-    monkeypatch.setattr(fallback, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(jobs, "_cpus", lambda: cpus)
+    monkeypatch.setattr(jobs, "ProcessPoolExecutor", CountingPool)
     CountingPool.started = CountingPool.submitted = 0
     out.mkdir()
     fallback.render_fallback(root, out, None, "nøkkel", "nbconvert-reserveløsningen (test)")
@@ -74,7 +74,7 @@ def test_pool_that_cannot_start_renders_serially(root, tmp_path, monkeypatch):
     def no_fork(method=None):
         raise ValueError("cannot find context for 'fork'")
 
-    monkeypatch.setattr(fallback.multiprocessing, "get_context", no_fork)
+    monkeypatch.setattr(jobs.multiprocessing, "get_context", no_fork)
     assert _render(root, tmp_path / "nofork", monkeypatch, cpus=2) == serial
 
 
@@ -110,16 +110,16 @@ def _die_in_worker(shared: dict, x: int) -> int:
 
 
 def test_page_jobs_read_in_any_order_and_survive_a_dead_worker(monkeypatch):
-    monkeypatch.setattr(fallback, "_cpus", lambda: 2)
-    with fallback.PageJobs({"add": 1}, expect=3) as jobs:
-        assert jobs.pool is not None
-        results = [jobs.submit(_double, x) for x in range(3)]
+    monkeypatch.setattr(jobs, "_cpus", lambda: 2)
+    with jobs.PageJobs({"add": 1}, expect=3) as work:
+        assert work.pool is not None
+        results = [work.submit(_double, x) for x in range(3)]
         assert [r.result() for r in reversed(results)] == [5, 3, 1]
-    with fallback.PageJobs({"parent": os.getpid()}, expect=2) as jobs:
-        results = [jobs.submit(_die_in_worker, x) for x in range(2)]
+    with jobs.PageJobs({"parent": os.getpid()}, expect=2) as work:
+        results = [work.submit(_die_in_worker, x) for x in range(2)]
         assert [r.result() for r in results] == [0, 2]   # done here instead
-    with fallback.PageJobs({"add": 0}, expect=1) as jobs:   # one job: no pool
-        assert jobs.pool is None and jobs.submit(_double, 4).result() == 8
+    with jobs.PageJobs({"add": 0}, expect=1) as work:   # one job: no pool
+        assert work.pool is None and work.submit(_double, 4).result() == 8
     assert not multiprocessing.active_children()
 
 

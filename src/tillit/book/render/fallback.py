@@ -1,26 +1,23 @@
 """The nbconvert fallback: the same pages, numbers and navigation as the Quarto book, from
 the reader's cells (tillit.book.render.reader) and our own page layout (templates/).
 
-Pages are rendered one at a time and each page's inputs are hashed (its cells, the table
-of contents, the numbers of the figures and tables it cites, the banner, the templates), so
-a re-render after an edit to one chapter rewrites that page and the pages whose navigation
-or cross-references changed, and reuses the others from the previous book.
+Each page's inputs are hashed (its cells, the table of contents, the numbers of the figures
+and tables it cites, the banner, the templates), so a re-render after an edit to one chapter
+rewrites that page and the pages whose navigation or cross-references changed, and reuses the
+others from the previous book. The pages to render are PageJobs (tillit.book.render.jobs),
+in a second process where there is a second CPU, and are written in book order.
 """
 from __future__ import annotations
 
 import hashlib
 import html
 import json
-import multiprocessing
-import os
 import re
 import shutil
-import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
+from tillit.book.render.jobs import PageJobs
 from tillit.book.render.markdown import DATA_URI_RE, _attrs, markdown_to_html, pandoc_identifier
 from tillit.book.render.numbering import (CROSSREF_RE, Float, SectionCounter, number_floats,
                                           resolve_crossrefs, tillit_meta)
@@ -160,106 +157,6 @@ def _page_text(soup) -> str:
              if t.parent.name not in skip and not any(p.name == "details" and "code" in (p.get("class") or [])
                                                       for p in t.parents)]
     return re.sub(r"\s+", " ", " ".join(parts)).strip()
-
-
-# --------------------------------------------------------------------------------------
-# The second core: page renders in worker processes
-# --------------------------------------------------------------------------------------
-_SHARED: dict = {}   # in a worker: the render's inputs, inherited from the parent (fork)
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _worker_start(shared: dict) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _SHARED.clear()
-    _SHARED.update(shared)
-
-
-def _in_worker(job, *args):
-    return job(_SHARED, *args)
-
-
-class _Result:
-    """A job's result: from the pool, else computed in this process when asked for (so the
-    serial render does the jobs in the order their results are read, as it always did)."""
-
-    def __init__(self, shared: dict, job, args: tuple):
-        self.shared, self.job, self.args, self.future = shared, job, args, None
-
-    def result(self):
-        if self.future is not None:
-            try:
-                return self.future.result()
-            except BrokenProcessPool:   # a worker died (killed, out of memory): do it here
-                self.future = None
-        return self.job(self.shared, *self.args)
-
-
-class PageJobs:
-    """Page renders, `job(shared, *args)`, in up to two forked worker processes once at least
-    two are asked for (`expect`) and there is more than one CPU; otherwise, or when the pool
-    cannot start (no fork, a daemonic process, no resources), in this process, each when its
-    result is read. The workers inherit `shared` by fork; the jobs' arguments and results are
-    pickled. A job's exception is raised by its `result()`, as serially. Use as a context
-    manager: the workers are gone when it exits."""
-
-    def __init__(self, shared: dict, expect: int = 0, workers: int | None = None):
-        self.shared = shared
-        self.workers = min(2, _cpus()) if workers is None else workers
-        self.pool = None
-        self.failed = False
-        self.waiting: list[_Result] = []
-        self.expect(expect)
-
-    def expect(self, count: int) -> None:
-        """`count` jobs in all are coming: start the workers if that makes it worth it, and
-        hand them the jobs submitted so far."""
-        if self.pool is not None or self.failed or count < 2 or self.workers < 2:
-            return
-        try:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_worker_start, initargs=(self.shared,))
-        except (ValueError, OSError):
-            self.failed = True
-            return
-        waiting, self.waiting = self.waiting, []
-        for r in waiting:
-            self._send(r)
-
-    def submit(self, job, *args) -> _Result:
-        r = _Result(self.shared, job, args)
-        if self.pool is None:
-            self.waiting.append(r)
-        else:
-            self._send(r)
-        return r
-
-    def _send(self, r: _Result) -> None:
-        if self.pool is None:
-            return
-        try:
-            r.future = self.pool.submit(_in_worker, r.job, *r.args)
-        except (OSError, AssertionError, BrokenProcessPool):   # the workers could not start
-            self.failed = True
-            self.close()
-
-    def close(self, cancel: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=cancel)
-            self.pool = None
-
-    def __enter__(self) -> PageJobs:
-        return self
-
-    def __exit__(self, kind, *_) -> None:
-        self.close(cancel=kind is not None)
 
 
 # --------------------------------------------------------------------------------------
