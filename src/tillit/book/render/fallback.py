@@ -217,7 +217,7 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
     process too when there are two or more (PageJobs). Returns {name: sha256} of the notebooks."""
     digests, todo = _copy_notebooks(root, out, previous, names, templates_key, pages)
     if len(todo) > 1:
-        _warm_up({})
+        _warm_up({}, notebooks=True)
     with PageJobs({}, expect=len(todo)) as jobs:
         started = {path: jobs.submit(_notebook_job, path) for path in _largest_first(todo)}
         for path, page in todo.items():
@@ -358,7 +358,7 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
     shared = {"env": _jinja()}
     with PageJobs(shared) as jobs:
         if nb_todo:
-            _warm_up(shared)
+            _warm_up(shared, notebooks=True)
             jobs.expect(len(nb_todo))
         started: dict = {("nb", path): jobs.submit(_notebook_job, path) for path in _largest_first(nb_todo)}
         info = data_source(root)
@@ -374,7 +374,7 @@ def render_fallback(root: Path, out: Path, previous: Path | None = None,
         todo = [k for k, page in enumerate(pages) if not (
             old.get(page.id, {}).get("key") == keys[k] and previous and (previous / page.page).is_file())]
         if todo:
-            _warm_up(shared)
+            _warm_up(shared, notebooks=False)
             jobs.expect(len(todo) + len(nb_todo))
         for k in sorted(todo, key=lambda k: -_page_cost(contexts[k])):
             started["page", k] = jobs.submit(_page_job, contexts[k])
@@ -420,32 +420,28 @@ def _page_cost(ctx: dict) -> int:
                for c in ctx["rp"].cells)
 
 
-def _warm_up(shared: dict) -> None:
-    """Import and build what the jobs use before the workers fork, so each has it already:
-    the modules, both exporters and the templates they compile on their first notebook
-    (~0.1 s a process, more than a small page's own work)."""
-    if shared.get("warm"):
-        return
+def _warm_up(shared: dict, notebooks: bool) -> None:
+    """Import and start what the jobs use before the workers fork, so each has it already:
+    the modules, the exporter of notebook pages (`notebooks`) and, when `shared` has the page
+    templates, the book pages' exporter, each run on a tiny notebook once (their templates,
+    lexer, validator and sanitizer start on first use: ~0.1 s a process)."""
     import bs4  # noqa: F401
     import markupsafe  # noqa: F401
     import nbformat
 
     from tillit.book import provenance
 
-    # A notebook with one of each kind of cell: the parser, the validator, the Python lexer,
-    # the Markdown renderer and the sanitizer nbconvert runs on code all start on first use.
     tiny = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*a*"), nbformat.v4.new_code_cell(
         "x = 1", execution_count=1, outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": "*a*"})])])
     tiny.metadata["language_info"] = {"name": "python"}
     tiny = nbformat.reads(nbformat.writes(tiny), as_version=4)
-    provenance.notebook_page(tiny, "x")
-    if "env" in shared:   # the book's pages too (copy_assets renders only notebook pages)
-        from bs4 import BeautifulSoup
-
+    if notebooks and not shared.get("lab_ready"):
+        provenance.notebook_page(tiny, "x")
+        shared["lab_ready"] = True
+    if "env" in shared and "exporter" not in shared:
         shared["exporter"] = _exporter()
-        BeautifulSoup(shared["exporter"].from_notebook_node(tiny)[0], "html.parser")
+        bs4.BeautifulSoup(shared["exporter"].from_notebook_node(tiny)[0], "html.parser")
         shared["env"].get_template("page.html.j2")
-    shared["warm"] = True
 
 
 def _write_pages(pages: list[Page], out: Path, started: dict, keys: list[str], old: dict, previous: Path | None):
