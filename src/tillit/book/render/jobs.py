@@ -24,8 +24,11 @@ def _cpus() -> int:
 
 
 def _worker_start(shared: dict) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool.
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool. A
+    # worker inherits the parent's SIGTERM handler (tillit build turns it into an interrupt):
+    # terminated, a worker just ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _SHARED.clear()
     _SHARED.update(shared)
 
