@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import subprocess
 from dataclasses import dataclass
@@ -146,15 +147,13 @@ def notebook_page(nb, title: str, back: str = "../index.html") -> str:
     For the renderer (it writes ``notebooks/<name>.html`` next to the copied ``.ipynb``)."""
     import copy
 
-    from nbconvert import HTMLExporter
-
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if not _bare_repr(o)]
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input_prompt = False
-    body, _ = exporter.from_notebook_node(nb)
+    uris = _hide_data_uris(nb)
+    body, _ = _lab_exporter().from_notebook_node(nb)
+    body = uris.restore(body)
     # An anchor in front of each code cell, in order (nbconvert's lab template gives every
     # code cell the class jp-CodeCell).
     counts = iter([c.get("execution_count") for c in nb.cells if c.get("cell_type") == "code"])
@@ -169,6 +168,47 @@ def notebook_page(nb, title: str, back: str = "../index.html") -> str:
     banner = (f'<p style="font-family:sans-serif;background:#fdf3e3;padding:.6rem 1rem;margin:0">'
               f'Kjørt notatbok: {html.escape(title)} · <a href="{html.escape(back)}">Tilbake til boka</a></p>')
     return _insert_after_body(body, banner)
+
+
+@lru_cache(maxsize=1)
+def _lab_exporter():
+    """nbconvert's "lab" HTML exporter, made once per process (it compiles its templates on
+    first use; its output does not depend on the notebooks it converted before)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input_prompt = False
+    return exporter
+
+
+def _markdown_texts(nb):
+    """(holder, key) of every Markdown text nbconvert parses: Markdown cells' sources and
+    text/markdown outputs (a list of lines or a string)."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            yield cell, "source"
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if "text/markdown" in out.get("data", {}):
+                yield out["data"], "text/markdown"
+
+
+def _hide_data_uris(nb):
+    """The data: URIs in the (copied) notebook's Markdown swapped for short tokens
+    (tillit.book.render.markdown.DataURIs: mistune is slow on them); the returned object's
+    `restore` puts them back into the page, which comes out byte for byte the same."""
+    from tillit.book.render.markdown import DataURIs
+
+    def text(value) -> str:
+        return "".join(value) if isinstance(value, list) else value
+
+    # The token's stem must occur nowhere in the notebook (its code and other outputs reach the
+    # page too), so a text that looks like a token is never taken for one.
+    uris = DataURIs(json.dumps(nb, ensure_ascii=False))
+    places = list(_markdown_texts(nb))
+    for holder, key in places:
+        if "base64," in text(holder[key]):
+            holder[key] = uris.hide(text(holder[key]))
+    return uris
 
 
 BARE_REPR_RE = re.compile(r"^<[\w.]+ object at 0x[0-9a-fA-F]+>$")

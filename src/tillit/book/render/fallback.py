@@ -1,10 +1,11 @@
 """The nbconvert fallback: the same pages, numbers and navigation as the Quarto book, from
 the reader's cells (tillit.book.render.reader) and our own page layout (templates/).
 
-Pages are rendered one at a time and each page's inputs are hashed (its cells, the table
-of contents, the numbers of the figures and tables it cites, the banner, the templates), so
-a re-render after an edit to one chapter rewrites that page and the pages whose navigation
-or cross-references changed, and reuses the others from the previous book.
+Each page's inputs are hashed (its cells, the table of contents, the numbers of the figures
+and tables it cites, the banner, the templates), so a re-render after an edit to one chapter
+rewrites that page and the pages whose navigation or cross-references changed, and reuses the
+others from the previous book. The pages to render are PageJobs (tillit.book.render.jobs),
+in a second process where there is a second CPU, and are written in book order.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from tillit.book.render.markdown import _attrs, markdown_to_html, pandoc_identifier
+from tillit.book.render.jobs import PageJobs
+from tillit.book.render.markdown import DATA_URI_RE, _attrs, markdown_to_html, pandoc_identifier
 from tillit.book.render.numbering import (CROSSREF_RE, Float, SectionCounter, number_floats,
                                           resolve_crossrefs, tillit_meta)
 from tillit.book.render.reader import ReaderPage, reader_page
@@ -169,11 +171,41 @@ def _jinja():
 
 def _exporter():
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="tillit_chapter")
+    class ChapterExporter(HTMLExporter):
+        """nbconvert's HTMLExporter.from_notebook_node without its last step, a BeautifulSoup
+        parse of the whole body to add alt text and tab stops (_nbconvert_fixes): each page is
+        parsed once, by the caller, instead of twice (tests/test_render_speed.py checks that
+        the page is the same as HTMLExporter's)."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    exporter = ChapterExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="tillit_chapter")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     return exporter
+
+
+def _nbconvert_fixes(soup) -> None:
+    """What HTMLExporter does to the parsed body before it returns it (nbconvert 7)."""
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
 
 
 def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list[str] | None = None,
@@ -181,15 +213,31 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
     """Figures, tables and the executed notebooks into the book, each notebook also as a page
     `notebooks/<name>.html` with every code cell anchored (tillit.book.provenance.notebook_page:
     provenance lines link the cell that made a figure). A notebook page whose notebook is
-    unchanged since the `previous` book is copied from it. Returns {name: sha256} of the notebooks."""
+    unchanged since the `previous` book is copied from it; the others are rendered, in a second
+    process too when there are two or more (PageJobs). Returns {name: sha256} of the notebooks."""
+    digests, todo = _copy_notebooks(root, out, previous, names, templates_key, pages)
+    if len(todo) > 1:
+        _warm_up({}, notebooks=True)
+    with PageJobs({}, expect=len(todo)) as jobs:
+        started = {path: jobs.submit(_notebook_job, path) for path in _largest_first(todo)}
+        for path, page in todo.items():
+            page.write_text(started[path].result(), encoding="utf-8")
+    return digests
+
+
+def _copy_notebooks(root: Path, out: Path, previous: Path | None, names: list[str] | None,
+                    templates_key: str, pages: bool = True) -> tuple[dict, dict[Path, Path]]:
+    """copy_assets' copying: figures, tables, notebooks, and the notebook pages kept from the
+    `previous` book. Returns ({name: sha256}, {notebook: its page still to render}) in name order."""
     outputs = root / "outputs"
     for sub in ("figures", "tables"):
         if (outputs / sub).is_dir():
             shutil.copytree(outputs / sub, out / sub, dirs_exist_ok=True)
     nb_dir = outputs / "notebooks"
     digests: dict[str, str] = {}
+    todo: dict[Path, Path] = {}
     if not nb_dir.is_dir():
-        return digests
+        return digests, todo
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     try:
         old = json.loads((previous / CACHE_FILE).read_text(encoding="utf-8")).get("notebooks", {}) if previous else {}
@@ -208,20 +256,29 @@ def copy_assets(root: Path, out: Path, previous: Path | None = None, names: list
         if kept is not None and old.get(path.stem) == digests[path.stem] and kept.is_file():
             shutil.copy2(kept, page)
             continue
-        import nbformat
+        todo[path] = page
+    return digests, todo
 
-        from tillit.book.provenance import notebook_page
 
-        text = notebook_page(nbformat.reads(data.decode("utf-8"), as_version=4), path.stem)
-        # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
-        # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
-        text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
-        # The outputs link book pages and files relative to the book; this page is one level down.
-        text = RELATIVE_URL_RE.sub(r"\1../\2", text)
-        style = "<style>\n" + _notebook_css() + "</style>\n"
-        text = text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
-        page.write_text(text, encoding="utf-8")
-    return digests
+def _notebook_job(shared: dict, path: Path) -> str:
+    """The page of one executed notebook (a PageJobs job)."""
+    import nbformat
+
+    from tillit.book.provenance import notebook_page
+
+    text = notebook_page(nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4), path.stem)
+    # nbconvert's lab template loads require.js and MathJax from a CDN: a published book
+    # makes no request elsewhere (privacy, offline reading), and these notebooks use neither.
+    text = EXTERNAL_SCRIPT_RE.sub("", text).replace('<html lang="en">', '<html lang="nb">', 1)
+    # The outputs link book pages and files relative to the book; this page is one level down.
+    text = RELATIVE_URL_RE.sub(r"\1../\2", text)
+    style = "<style>\n" + _notebook_css() + "</style>\n"
+    return text.replace("</head>", style + "</head>", 1) if "</head>" in text else style + text
+
+
+def _largest_first(todo: dict[Path, Path]) -> list[Path]:
+    """The notebooks to render, the largest first (the pool's two workers finish together)."""
+    return sorted(todo, key=lambda p: (-p.stat().st_size, p.name))
 
 
 def _notebook_css() -> str:
@@ -246,7 +303,17 @@ def _digest(*parts) -> str:
 def _cited(rp: ReaderPage) -> list[str]:
     texts = [c["source"] if c["cell_type"] == "markdown" else
              " ".join((o.get("data") or {}).get("text/markdown", "") for o in c["outputs"]) for c in rp.cells]
-    return sorted({f"{m.group(2).lower()}-{m.group(3)}" for t in texts for m in CROSSREF_RE.finditer(t)})
+    return sorted({f"{m.group(2).lower()}-{m.group(3)}" for t in texts if "@" in t
+                   for m in CROSSREF_RE.finditer(_short_payloads(t))})
+
+
+def _short_payloads(text: str) -> str:
+    """`text` with each data: URI's base64 payload cut to its last character: the figures'
+    Markdown is mostly payload (hundreds of kB), which the cross-reference regex would step
+    through character by character. No cross-reference starts or ends inside a payload (no
+    "@"; the URI's "," and the ")" after it end a label) and the character before an "@"
+    stays what it was, so the same cross-references are found."""
+    return DATA_URI_RE.sub(lambda m: m.group(1) + m.group(2)[-1], text) if "base64," in text else text
 
 
 def _previous(previous: Path | None) -> dict:
@@ -265,70 +332,159 @@ def resolve_renderer(body: str, renderer: str) -> str:
             .replace(html.escape(RENDERER_SHORTCODE, quote=False), html.escape(renderer)))
 
 
+def _name_renderer(soup, renderer: str) -> None:
+    """resolve_renderer on the parsed page: the shortcode in its text and attribute values."""
+    from tillit.book.versions import RENDERER_SHORTCODE as code
+
+    for text in soup.find_all(string=lambda t: code in t):
+        text.replace_with(type(text)(text.replace(code, renderer)))
+    for tag in soup.find_all(lambda t: any(code in v for v in t.attrs.values() if isinstance(v, str))):
+        for name, value in tag.attrs.items():
+            if isinstance(value, str):
+                tag.attrs[name] = value.replace(code, renderer)
+
+
 def render_fallback(root: Path, out: Path, previous: Path | None = None,
                     templates_key: str = "", renderer: str = "nbconvert") -> tuple[list[Path], list[str], dict]:
     """Write the whole fallback book into `out` (an empty directory), reusing unchanged
-    pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]})."""
+    pages from the `previous` book. Returns (pages, warnings, {"rendered": [...], "reused": [...]}).
+
+    The pages and notebook pages to render are PageJobs (two processes where there are two
+    CPUs; the notebook pages start while the book's pages are worked out) and are written in
+    book order; the first failing page in that order raises, as a serial render would."""
     pages = book_pages(root)
-    info = data_source(root)
     last = _previous(previous)
-    banner_key = _digest(info, templates_key)
-    if last.get("banner_key") == banner_key and isinstance(last.get("banner"), list):
-        banner = Banner(*last["banner"])   # its wording module imports pandas: skip when unchanged
-    else:
-        banner = banner_for(info)
+    notebooks, nb_todo = _copy_notebooks(root, out, previous, _book_notebooks(root), templates_key)
+    shared = {"env": _jinja()}
+    with PageJobs(shared) as jobs:
+        if nb_todo:
+            _warm_up(shared, notebooks=True)
+            jobs.expect(len(nb_todo))
+        started: dict = {("nb", path): jobs.submit(_notebook_job, path) for path in _largest_first(nb_todo)}
+        info = data_source(root)
+        banner_key = _digest(info, templates_key)
+        if last.get("banner_key") == banner_key and isinstance(last.get("banner"), list):
+            banner = Banner(*last["banner"])   # its wording module imports pandas: skip when unchanged
+        else:
+            banner = banner_for(info)
+        meta = book_meta(root)
+        contexts = _page_contexts(pages, out, info, banner, meta, renderer)
+        keys = [_page_key(ctx, templates_key) for ctx in contexts]
+        old = last.get("pages", {})
+        todo = [k for k, page in enumerate(pages) if not (
+            old.get(page.id, {}).get("key") == keys[k] and previous and (previous / page.page).is_file())]
+        if todo:
+            _warm_up(shared, notebooks=False)
+            jobs.expect(len(todo) + len(nb_todo))
+        for k in sorted(todo, key=lambda k: -_page_cost(contexts[k])):
+            started["page", k] = jobs.submit(_page_job, contexts[k])
+        record, warnings, done = _write_pages(pages, out, started, keys, old, previous)
+        common, toc = contexts[0]["common"], contexts[0]["toc"]
+        _write_index(out, shared["env"], common, toc, meta, banner)
+        search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
+        search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
+        _write_static(out, search)
+        for path, page in nb_todo.items():
+            page.write_text(started["nb", path].result(), encoding="utf-8")
+    (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
+        (banner.title, banner.text, banner.level)), "notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
+    return [out / "index.html", *(out / p.page for p in pages)], warnings, done
+
+
+def _page_contexts(pages: list[Page], out: Path, info: dict, banner, meta, renderer: str) -> list[dict]:
+    """Everything page k is made from, one dict per page (a page job's argument)."""
     registry = number_floats(pages)
-    readers = [reader_page(p) for p in pages]
-    meta = book_meta(root)
     toc = [{"name": p.id, "heading": p.heading, "label": p.toc_label, "page": p.page, "kind": p.kind,
             "number": p.number, "title": p.title} for p in pages]
     common = dict(book_title=meta.title, subtitle=meta.subtitle, author=meta.author, banner=banner,
                   data_kind=info["kind"], build_date=date.today().strftime("%d.%m.%Y"),
                   generator="nbconvert-fallback", appendix_word=APPENDIX_WORD,
                   index_heading=INDEX_HEADING, index_id=pandoc_identifier(INDEX_HEADING, set()))
-    old = last.get("pages", {})
+    return [{"page": page, "rp": reader_page(page), "k": k, "registry": registry, "toc": toc, "common": common,
+             "renderer": renderer, "target": str(out / page.page),
+             "prev": toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING},
+             "next": toc[k + 1] if k + 1 < len(toc) else None} for k, page in enumerate(pages)]
+
+
+def _page_key(ctx: dict, templates_key: str) -> str:
+    """What a page is made from: when it is unchanged, the page is copied from the last book."""
+    registry = ctx["registry"]
+    cited = {label: registry[label].number + registry[label].page for label in _cited(ctx["rp"]) if label in registry}
+    return _digest(ctx["rp"].cells, ctx["toc"], ctx["prev"], ctx["next"], cited, ctx["common"]["banner"],
+                   ctx["common"], templates_key, ctx["renderer"])
+
+
+def _page_cost(ctx: dict) -> int:
+    """A rough size of a page's work, to start the largest jobs first."""
+    return sum(len(c["source"]) + sum(len(json.dumps(o.get("metadata", {}))) for o in c.get("outputs", []))
+               for c in ctx["rp"].cells)
+
+
+def _warm_up(shared: dict, notebooks: bool) -> None:
+    """Import and start what the jobs use before the workers fork, so each has it already:
+    the modules, the exporter of notebook pages (`notebooks`) and, when `shared` has the page
+    templates, the book pages' exporter, each run on a tiny notebook once (their templates,
+    lexer, validator and sanitizer start on first use: ~0.1 s a process)."""
+    import bs4  # noqa: F401
+    import markupsafe  # noqa: F401
+    import nbformat
+
+    from tillit.book import provenance
+
+    tiny = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("*a*"), nbformat.v4.new_code_cell(
+        "x = 1", execution_count=1, outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": "*a*"})])])
+    tiny.metadata["language_info"] = {"name": "python"}
+    tiny = nbformat.reads(nbformat.writes(tiny), as_version=4)
+    if notebooks and not shared.get("lab_ready"):
+        provenance.notebook_page(tiny, "x")
+        shared["lab_ready"] = True
+    if "env" in shared and "exporter" not in shared:
+        shared["exporter"] = _exporter()
+        bs4.BeautifulSoup(shared["exporter"].from_notebook_node(tiny)[0], "html.parser")
+        shared["env"].get_template("page.html.j2")
+
+
+def _write_pages(pages: list[Page], out: Path, started: dict, keys: list[str], old: dict, previous: Path | None):
+    """Each page into the book, in book order: its rendered HTML, or the last book's copy."""
     record: dict[str, dict] = {}
     warnings: list[str] = []
     done: dict[str, list[str]] = {"rendered": [], "reused": []}
-    env = exporter = None
-    for k, (page, rp) in enumerate(zip(pages, readers)):
-        prev = toc[k - 1] if k > 0 else {"page": "index.html", "heading": INDEX_HEADING}
-        nxt = toc[k + 1] if k + 1 < len(toc) else None
-        cited = {label: registry[label].number + registry[label].page for label in _cited(rp) if label in registry}
-        key = _digest(rp.cells, toc, prev, nxt, cited, banner, common, templates_key, renderer)
+    for k, page in enumerate(pages):
         target = out / page.page
-        was = old.get(page.id)
-        if was and was.get("key") == key and previous and (previous / page.page).is_file():
+        if ("page", k) not in started:
             shutil.copy2(previous / page.page, target)
-            record[page.id] = was
-            warnings += was.get("warnings", [])
+            record[page.id] = old[page.id]
+            warnings += old[page.id].get("warnings", [])
             done["reused"].append(page.id)
             continue
-        from bs4 import BeautifulSoup
-        from markupsafe import Markup
-
-        env = env or _jinja()
-        exporter = exporter or _exporter()
-        page_warnings: list[str] = []
-        body, _ = exporter.from_notebook_node(reader_notebook(rp, registry, page_warnings))
-        soup = BeautifulSoup(resolve_renderer(body, renderer), "html.parser")
-        sections = number_sections(soup, page)
-        target.write_text(env.get_template("page.html.j2").render(
-            **common, toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[k],
-            sections=sections, body=Markup(str(soup)), prev=prev, next=nxt), encoding="utf-8")
-        text = _page_text(soup)
-        check_text(str(target), text)
-        record[page.id] = {"key": key, "text": text, "warnings": page_warnings}
+        html_text, text, page_warnings = started["page", k].result()
+        target.write_text(html_text, encoding="utf-8")
+        record[page.id] = {"key": keys[k], "text": text, "warnings": page_warnings}
         warnings += page_warnings
         done["rendered"].append(page.id)
-    _write_index(out, env or _jinja(), common, toc, meta, banner)
-    search = [{"url": "index.html", "title": meta.title, "text": f"{banner.title}. {banner.text}"}]
-    search += [{"url": p.page, "title": p.heading, "text": record[p.id]["text"]} for p in pages]
-    _write_static(out, search)
-    notebooks = copy_assets(root, out, previous, names=_book_notebooks(root), templates_key=templates_key)
-    (out / CACHE_FILE).write_text(json.dumps({"pages": record, "banner_key": banner_key, "banner": list(
-        (banner.title, banner.text, banner.level)), "notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
-    return [out / "index.html", *(out / p.page for p in pages)], warnings, done
+    return record, warnings, done
+
+
+def _page_job(shared: dict, ctx: dict) -> tuple[str, str, list[str]]:
+    """One page of the book (a PageJobs job): its HTML, its visible text, its warnings."""
+    from bs4 import BeautifulSoup
+    from markupsafe import Markup
+
+    page, rp, toc = ctx["page"], ctx["rp"], ctx["toc"]
+    exporter = shared.get("exporter") or _exporter()
+    env = shared.get("env") or _jinja()
+    page_warnings: list[str] = []
+    body, _ = exporter.from_notebook_node(reader_notebook(rp, ctx["registry"], page_warnings))
+    soup = BeautifulSoup(body, "html.parser")
+    _nbconvert_fixes(soup)
+    _name_renderer(soup, ctx["renderer"])
+    sections = number_sections(soup, page)
+    html_text = env.get_template("page.html.j2").render(
+        **ctx["common"], toc=toc, page=page.page, is_index=False, heading=page.heading, chapter=toc[ctx["k"]],
+        sections=sections, body=Markup(str(soup)), prev=ctx["prev"], next=ctx["next"])
+    text = _page_text(soup)
+    check_text(ctx["target"], text)
+    return html_text, text, page_warnings
 
 
 def _write_index(out: Path, env, common: dict, toc: list[dict], meta, banner) -> None:
