@@ -210,3 +210,23 @@ def test_one_parse_gives_the_pages_of_two(root):
     odd.metadata["language_info"] = {"name": "python"}
     old, new = _both_ways(odd, "nbconvert (test)")
     assert new == old and 'alt="No description has been provided for this image"' in new and 'tabindex="0"' in new
+
+
+def test_render_key_follows_the_notebook_pages_code(tmp_path, monkeypatch):
+    # Notebook pages are reused while their notebook and the render's code are unchanged; the
+    # page is made by tillit.book.provenance.notebook_page, so that file is part of the key.
+    from tillit.book.render import run
+
+    book = tmp_path / "book"
+    (book / "templates").mkdir(parents=True)
+    (book / "render").mkdir()
+    (book / "templates" / "page.html.j2").write_text("<p></p>", encoding="utf-8")
+    (book / "render" / "fallback.py").write_text("X = 1\n", encoding="utf-8")
+    for name in ("context.py", "provenance.py"):
+        (book / name).write_text("# v1\n", encoding="utf-8")
+    monkeypatch.setattr(run, "BOOK_PACKAGE", book)
+    monkeypatch.setattr(run, "PACKAGE", book / "render")
+    first = run.templates_key()
+    assert run.templates_key() == first
+    (book / "provenance.py").write_text("# v2\n", encoding="utf-8")
+    assert run.templates_key() != first

@@ -64,6 +64,7 @@ def templates_key() -> str:
     _tree(digest, BOOK_PACKAGE / "templates")
     _tree(digest, PACKAGE, "*.py")
     _file(digest, BOOK_PACKAGE / "context.py")  # the banner's wording
+    _file(digest, BOOK_PACKAGE / "provenance.py")  # notebook_page: the executed notebooks' pages
     return digest.hexdigest()
 
 
