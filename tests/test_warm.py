@@ -204,3 +204,48 @@ def test_discard_stops_a_kernel_still_warming_up_at_once(tmp_path, monkeypatch):
     assert _wait_until_gone(kernels, 5) == set()
     warm.start("01_a")  # a discarded step is not warmed again
     assert "01_a" not in warm
+
+
+# --- the engine: the running notebook is saved less often, and always at its end ----------------
+def test_engine_saves_the_running_notebook_at_most_every_few_seconds(tmp_path, monkeypatch):
+    import papermill as pm
+
+    from tillit.build.pipeline import engine
+
+    path = tmp_path / "nb.ipynb"
+    write_notebook(path, [new_code_cell(f"x = {i}") for i in range(30)])
+    writes = []
+    real = engine.NotebookExecutionManager.save
+
+    def counting(self, **kw):
+        writes.append(1)
+        return real(self, **kw)
+
+    monkeypatch.setattr(engine.NotebookExecutionManager, "save", counting)
+    counts = {}
+    for name in (None, engine.ENGINE_NAME):  # papermill's own engine, then ours
+        writes.clear()
+        pm.execute_notebook(str(path), str(tmp_path / f"ut-{name}.ipynb"), engine_name=name, progress_bar=False,
+                            kernel_name="python3")
+        counts[name] = len(writes)
+        nb = nbformat.read(str(tmp_path / f"ut-{name}.ipynb"), as_version=4)
+        assert [c.execution_count for c in nb.cells] == list(range(1, 31))
+    # papermill's engine writes at each cell's start and end; ours at the end (and once per
+    # SAVE_EVERY seconds of running); papermill writes the finished notebook itself.
+    assert counts[None] >= 60
+    assert 1 <= counts[engine.ENGINE_NAME] <= 4
+
+
+def test_a_dead_kernel_leaves_a_failed_copy_with_the_outputs_it_sent(tmp_path, monkeypatch):
+    root = _warm_comp(tmp_path / "k", False)
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    cells = chapter_cells("01_a", extra="print('før krasjet', flush=True)\nimport time\ntime.sleep(0.5)\n"
+                                        "import os\nos._exit(3)")
+    write_notebook(root / "notebooks" / "01_a.ipynb", cells)
+    with pytest.raises(pipeline.PipelineError):
+        pipeline.build(root=root, progress=lambda _l: None, workers=1)
+    kept = root / ".tillit" / "failed" / "01_a.ipynb"
+    assert kept.is_file()
+    texts = [o.get("text", "") for c in nbformat.read(str(kept), as_version=4).cells if c.cell_type == "code"
+             for o in c.get("outputs", [])]
+    assert any("før krasjet" in t for t in texts)

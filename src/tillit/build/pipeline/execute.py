@@ -153,6 +153,8 @@ def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: d
     """Run the notebook in-process; a kernel that fails to start is started again (nothing
     has run yet, so a retry is safe); any other failure is raised at once. `km` is a kernel
     already started for this step (tillit.build.pipeline.warm); the first attempt uses it."""
+    from tillit.build.pipeline.engine import ENGINE_NAME  # registers the engine (imports papermill)
+
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         warm = {"km": km} if km is not None and attempt == 1 else {}
         try:
@@ -163,6 +165,7 @@ def _execute_with_retry(pm, root: Path, name: str, stage_nb: Path, parameters: d
                     parameters=parameters,
                     kernel_name=KERNEL_NAME,
                     progress_bar=False,
+                    engine_name=ENGINE_NAME,  # saves the running notebook less often (.engine)
                     log_output=False,
                     # cwd via the kernel's start directory, not os.chdir (threads share cwd)
                     resources={"metadata": {"path": str(root)}},

@@ -45,7 +45,7 @@ from tillit.build.pipeline.execute import (
 from tillit.build.pipeline.files import _digest, _rel, tree_hashes
 from tillit.build.pipeline.logs import assemble_log
 from tillit.build.pipeline.params import _abs, _params_file, _read_ipynb, _root, resolve_parameters
-from tillit.build.pipeline.warm import WarmKernels
+from tillit.build.pipeline.warm import WarmKernels, run_at_lower_priority
 from tillit.config import SHARED_KEYS, ConfigError, PipelineSpec, load_pipeline, load_run_params
 
 LOCK_NAME = ".build.lock"
@@ -388,8 +388,11 @@ class _Build:
         km = self.warm.take(name) if self.warm is not None else None
         if km is not None:
             self.warmed.append(name)
+        run = lambda: run_notebook(name, self.parameters, root=root, key=key, km=km)  # noqa: E731
         try:
-            result = run_notebook(name, self.parameters, root=root, key=key, km=km)
+            # Off the critical path, the kernel (started from a thread of its own) yields the
+            # CPU to the longest chapter's when both cores are busy.
+            result = run() if name in self.critical else run_at_lower_priority(run)
         except PipelineError as exc:
             if exc.result is None:
                 raise
@@ -434,9 +437,13 @@ class _Build:
         prep = spec.notebooks[0].name if spec.notebooks else None
         chapters = sorted((n for n in spec.names() if n in selected and n != prep), key=self.expected_seconds,
                           reverse=True)
-        return [[prep] if prep in selected else [],
-                [n for n in chapters if not spec.spec(n).appendix],
-                [n for n in chapters if spec.spec(n).appendix]]
+        phases = [[prep] if prep in selected else [],
+                  [n for n in chapters if not spec.spec(n).appendix],
+                  [n for n in chapters if spec.spec(n).appendix]]
+        # The critical path: each phase's longest step (and with one worker, every step).
+        self.critical = {n for phase in phases for n in (phase if self.n_workers < 2 else phase[:1])}
+        self.longest = phases[1][0] if phases[1] else None
+        return phases
 
     def expected_seconds(self, name: str) -> float:
         """How long the step took when it last ran; before its first run, a guess from its
@@ -474,7 +481,9 @@ class _Build:
             return
         free = self.n_workers - len(self.running) - self.warm.busy()
         for name in [n for n in upcoming if n not in self.warm and n not in self.results][:max(free, 0)]:
-            self.warm.start(name)
+            # The longest chapter's kernel keeps full priority; the others (and an appendix's,
+            # warmed while that chapter runs) yield.
+            self.warm.start(name, nice=name != self.longest)
 
     def interrupted(self, pool: ThreadPoolExecutor) -> None:
         INTERRUPTED.set()  # a kernel killed now is not the notebook's failure: keep no copy

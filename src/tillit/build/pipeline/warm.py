@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -33,6 +34,9 @@ POLL = 0.25  # how often a warm-up that is importing checks that it is still wan
 # The kernel's start-up log is quiet, as in execute._execute_with_retry.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 QUIET = ("status", "execute_input")  # iopub messages that are not output
+# How much lower the kernels of the steps that are not on the build's critical path run (and
+# their warm-ups): when both cores are busy, the longest chapter keeps one to itself.
+NICE = 10
 
 
 def setup_imports(path: Path) -> str:
@@ -129,19 +133,23 @@ class WarmKernels:
         """How many warm-ups are still starting or importing (each keeps a core busy)."""
         return sum(not f.done() for f in self._warming.values())
 
-    def start(self, name: str) -> None:
-        """Begin warming the kernel for step `name` (once per name)."""
+    def start(self, name: str, *, nice: bool = False) -> None:
+        """Begin warming the kernel for step `name` (once per name); with `nice`, the kernel
+        runs at lower priority (:func:`lower_priority`), also when its step runs in it."""
         with self._lock:
             if self._closed or name in self._warming or name in self._cancelled:
                 return
             future: Future = Future()
             self._warming[name] = future
-            thread = threading.Thread(target=self._run, args=(name, future), name=f"tillit-warm-{name}", daemon=True)
+            thread = threading.Thread(target=self._run, args=(name, future, nice), name=f"tillit-warm-{name}",
+                                      daemon=True)
             self._threads.append(thread)
         thread.start()
 
-    def _run(self, name: str, future: Future) -> None:
+    def _run(self, name: str, future: Future, nice: bool = False) -> None:
         km = None
+        if nice:
+            lower_priority()  # this thread's, so the kernel it starts inherits it
         try:
             km = _manager_class()(kernel_name=KERNEL_NAME)
             km.tillit_clients = []
@@ -216,3 +224,32 @@ def _alive(km) -> bool:
                     and km.provisioner.process.poll() is None)
     except Exception:  # noqa: BLE001
         return False
+
+
+def lower_priority() -> None:
+    """Lower the calling thread's CPU priority by :data:`NICE` (Linux: per thread; a process
+    started from it inherits it). Once lowered it cannot be raised again without privileges,
+    so only threads made for the purpose call this. Where it is not supported, nothing."""
+    with contextlib.suppress(AttributeError, OSError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + NICE))
+
+
+def run_at_lower_priority(fn):
+    """``fn()`` in a new thread whose priority is lowered (:func:`lower_priority`), so the
+    kernel it starts runs at that priority; returns its result or raises its exception."""
+    box: dict = {}
+
+    def target():
+        lower_priority()
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"{threading.current_thread().name}-lav", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
