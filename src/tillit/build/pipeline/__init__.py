@@ -14,6 +14,7 @@ The modules follow the seams:
 * :mod:`.cache` – cache keys and the manifest;
 * :mod:`.execute` – running one notebook in staging and moving its outputs into place;
 * :mod:`.warm` – kernels started, with their setup cell's imports, while a core is idle;
+* :mod:`.engine` – the papermill engine: nbclient's, saving a running notebook less often;
 * :mod:`.orchestrate` – the build, the lock, `run_step` and `python -m tillit.build.pipeline`.
 
 Heavy imports (papermill, nbclient, psutil, pandas) are deferred to the moment they are
