@@ -249,3 +249,27 @@ def test_a_dead_kernel_leaves_a_failed_copy_with_the_outputs_it_sent(tmp_path, m
     texts = [o.get("text", "") for c in nbformat.read(str(kept), as_version=4).cells if c.cell_type == "code"
              for o in c.get("outputs", [])]
     assert any("før krasjet" in t for t in texts)
+
+
+def test_tillit_build_warms_the_data_step_before_checking_raw_data(tmp_path, monkeypatch):
+    from tillit.build.pipeline.warm import start_for_build
+
+    root = _warm_comp(tmp_path / "k", True)
+    kernels = _kernels()
+    assert start_for_build(root, workers=1) is None
+    assert start_for_build(root, workers=2, only=["01_a"]) is None  # no data step in this build
+    warm = start_for_build(root, workers=2)
+    assert warm is not None and "00_prep" in warm
+    monkeypatch.setenv("TILLIT_ROOT", str(root))
+    pipeline.build(root=root, progress=lambda _l: None, workers=2, warm=warm)
+    manifest = json.loads((root / "outputs" / "manifest.json").read_text(encoding="utf-8"))
+    assert "00_prep" in manifest["build"]["warm_kernels"]
+    assert _wait_until_gone(kernels) == set()
+    # With warm_kernels: false the build closes a pool it was given.
+    off = _warm_comp(tmp_path / "av", False)
+    warm = WarmKernels(off)
+    warm.start("00_prep")
+    monkeypatch.setenv("TILLIT_ROOT", str(off))
+    pipeline.build(root=off, progress=lambda _l: None, workers=2, warm=warm)
+    assert json.loads((off / "outputs" / "manifest.json").read_text(encoding="utf-8"))["build"]["warm_kernels"] == []
+    assert _wait_until_gone(kernels) == set()

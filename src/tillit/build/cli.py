@@ -96,11 +96,20 @@ def cmd_build(args) -> int:
         elif parameters:
             raise ConfigError("-p/-f og --edition kan ikke brukes sammen: en utgave bygges med parametrene i "
                               "params/ (utgavens mappe er outputs/editions/UTGAVE/)")
-    ensure_raw(params.path("raw_dir", root))
     if args.edition:
+        ensure_raw(params.path("raw_dir", root))
         return _build_edition(args, root)
-    pipeline.build(only=args.only, force=args.force, workers=args.workers, progress=print, root=root,
-                   parameters=parameters or None)
+    # The data step's kernel starts now, while data/raw/ is checked (and the twin written).
+    from tillit.build.pipeline.warm import start_for_build
+
+    warm = start_for_build(root, workers=args.workers, only=args.only)
+    try:
+        ensure_raw(params.path("raw_dir", root))
+        pipeline.build(only=args.only, force=args.force, workers=args.workers, progress=print, root=root,
+                       parameters=parameters or None, warm=warm)
+    finally:
+        if warm is not None:
+            warm.close()
     return _render(args.renderer, root, parameters)
 
 

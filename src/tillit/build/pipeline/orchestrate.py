@@ -189,12 +189,16 @@ def build(
     progress: Callable[[str], None] = print,
     root: Path | None = None,
     parameters: dict[str, Any] | None = None,
+    warm: WarmKernels | None = None,
 ) -> list[StepResult]:
     """Run the pipeline: the data-preparation step, then the chapters in parallel.
 
     `parameters` are given to every step (after default.yml and pipeline.yml overrides); an
     `output_dir` among them moves the whole build there, with its own lock, manifest and
     audit (an edition: tillit.build.editions).
+
+    `warm` is a :class:`~tillit.build.pipeline.warm.WarmKernels` the caller started (e.g. on
+    the data step, before checking data/raw/); the build uses and closes it.
 
     `only` limits the run to the named notebooks; `force` ignores the cache; `workers`
     (default pipeline.yml `workers`, 0 = os.cpu_count()) is how many chapters run at once.
@@ -221,7 +225,7 @@ def build(
             INTERRUPTED.clear()
             _clean_stale_staging(out_dir, _abs(shared.data_dir, root))
             assemble_log(out_dir)
-            return _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters)
+            return _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters, warm)
     finally:
         lock.release()
 
@@ -326,19 +330,21 @@ def audit_stages(mpath: Path, root: Path, spec: PipelineSpec, min_cell: int, pro
             _write_manifest(mpath, data)
 
 
-def _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters=None) -> list[StepResult]:
+def _build_locked(spec, root, out_dir, selected, force, n_workers, progress, parameters=None,
+                  warm=None) -> list[StepResult]:
     # Check every selected step's parameters before anything runs: a typo in an override
     # should not surface after the data step has taken minutes.
     for name in selected:
         resolve_parameters(name, parameters, root=root, spec=spec)
-    return _Build(spec, root, out_dir, selected, force, n_workers, progress, parameters).run()
+    return _Build(spec, root, out_dir, selected, force, n_workers, progress, parameters, warm).run()
 
 
 class _Build:
     """One build under the lock: runs the steps, records each in the manifest as it ends."""
 
     def __init__(self, spec: PipelineSpec, root: Path, out_dir: Path, selected: list[str], force: bool,
-                 n_workers: int, progress: Callable[[str], None], parameters: dict | None = None):
+                 n_workers: int, progress: Callable[[str], None], parameters: dict | None = None,
+                 warm: WarmKernels | None = None):
         self.spec, self.root, self.selected, self.force, self.progress = spec, root, selected, force, progress
         self.parameters = parameters
         self.mpath = out_dir / MANIFEST_NAME
@@ -349,7 +355,12 @@ class _Build:
         self.failure: StepResult | None = None
         self.n_workers = n_workers
         # Kernels warmed on an idle core for the steps that come next (see .warm).
-        self.warm = WarmKernels(root) if n_workers > 1 and spec.warm_kernels else None
+        if n_workers > 1 and spec.warm_kernels:
+            self.warm = warm or WarmKernels(root)  # the caller's may already be warming the data step
+        else:
+            self.warm = None
+            if warm is not None:
+                warm.close()
         self.warmed: list[str] = []  # steps that ran in a warmed kernel (the manifest says which)
         self.prune_removed_steps()
         self.min_cell = load_run_params(_params_file(spec, root), **{

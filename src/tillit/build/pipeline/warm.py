@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from tillit.build.pipeline.params import KERNEL_NAME, _read_ipynb, _source, _tags
+from tillit.config import ROOT_ENV, ConfigError, load_pipeline
 
 SETUP_TAG = "setup"
 START_TIMEOUT = 60.0
@@ -71,7 +72,9 @@ def _manager_class():
 async def _warm_up(km, code: str, cwd: Path, closed=lambda: False) -> bool:
     """Start the kernel in `cwd` and run `code` in it; True when it ran cleanly and silently
     (False at once when `closed()` turns true: the build has ended)."""
-    await km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS)
+    # As a step's own kernel: started in the compendium, with TILLIT_ROOT pointing at it.
+    env = dict(os.environ, **{ROOT_ENV: str(cwd)})
+    await km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS, env=env)
     kc = km.client()
     kc.start_channels()
     try:
@@ -253,3 +256,24 @@ def run_at_lower_priority(fn):
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def start_for_build(root: Path, *, workers: int | None = None, only: list[str] | None = None) -> WarmKernels | None:
+    """For `tillit build`, before it checks data/raw/ (and writes the twin there): warm the
+    data step's kernel, so its start and imports overlap with that work. None when the build
+    will not warm kernels (one worker, `warm_kernels: false`, a build without the data step)
+    or the pipeline cannot be read (the build then says why). A cached data step stops it."""
+    try:
+        spec = load_pipeline(root=root)
+    except ConfigError:
+        return None
+    n = workers if workers is not None else spec.workers
+    n = n or os.cpu_count() or 1
+    if n < 2 or not spec.warm_kernels or not spec.notebooks:
+        return None
+    prep = spec.notebooks[0].name
+    if only is not None and prep not in only:
+        return None
+    warm = WarmKernels(root)
+    warm.start(prep)
+    return warm
