@@ -273,3 +273,42 @@ def test_tillit_build_warms_the_data_step_before_checking_raw_data(tmp_path, mon
     pipeline.build(root=off, progress=lambda _l: None, workers=2, warm=warm)
     assert json.loads((off / "outputs" / "manifest.json").read_text(encoding="utf-8"))["build"]["warm_kernels"] == []
     assert _wait_until_gone(kernels) == set()
+
+
+def test_a_kernel_for_any_step_imports_what_every_setup_cell_imports(tmp_path, monkeypatch):
+    from tillit.build.pipeline.warm import ANY, common_modules, imported_modules
+
+    root = _warm_comp(tmp_path / "k", True, setup="import json\nfrom email import message as m\nimport pandas as pd")
+    write_notebook(root / "notebooks" / "02_b.ipynb", [new_code_cell("import json\nfrom email import message, utils",
+                                                                     metadata={"tags": ["setup"]})])
+    nbs = [root / "notebooks" / f"{n}.ipynb" for n in ("01_a", "02_b")]
+    assert imported_modules(nbs[0]) == {"json", "email", "email.message", "pandas"}
+    assert common_modules(nbs) == ["email", "email.message", "json"]
+    kernels = _kernels()
+    warm = WarmKernels(root)
+    warm.start_any(["01_a", "02_b"])
+    assert ANY in warm
+    assert warm.take("00_prep") is None  # its setup cell imports none of them: not given the kernel
+    km = warm.take("02_b")
+    assert km is not None and ANY not in warm
+    # The notebook's namespace is as in a fresh kernel: the warm-up bound no name, and the
+    # modules are imported.
+    from jupyter_client import BlockingKernelClient
+
+    client = BlockingKernelClient()
+    client.load_connection_info(km.get_connection_info())
+    client.start_channels()
+    out: list[str] = []
+    try:
+        client.wait_for_ready(timeout=30)
+        reply = client.execute_interactive(
+            "import sys\nprint(sorted(k for k in dir() if not k.startswith('_') and k not in ('In', 'Out', 'exit', "
+            "'quit', 'get_ipython', 'open', 'sys')), 'email.message' in sys.modules)", timeout=30,
+            output_hook=lambda m: out.append(m["content"].get("text", "")))
+    finally:
+        client.stop_channels()
+        WarmKernels.release(km)
+        warm.close()
+    assert reply["content"]["status"] == "ok"
+    assert "".join(out).strip() == "[] True"
+    assert _wait_until_gone(kernels) == set()

@@ -54,6 +54,61 @@ def setup_imports(path: Path) -> str:
     return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
+ANY = "*"  # the key of a kernel warmed for whichever step needs one first (common_modules)
+
+
+def _is_module(dotted: str) -> bool:
+    """Whether `dotted` names a module, found on disk without importing anything (find_spec of
+    a submodule would import its parent packages: seconds for the chapters' packages)."""
+    import importlib.util
+
+    top, *rest = dotted.split(".")
+    with contextlib.suppress(ImportError, ValueError, AttributeError):
+        spec = importlib.util.find_spec(top)  # a top-level name: located, not imported
+        if spec is None:
+            return False
+        if not rest:
+            return True
+        for location in spec.submodule_search_locations or []:
+            folder = Path(location).joinpath(*rest[:-1])
+            if (folder / f"{rest[-1]}.py").is_file() or (folder / rest[-1] / "__init__.py").is_file():
+                return True
+    return False
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules the setup cell's imports name: ``import a.b`` → a, a.b; ``from a import b``
+    → a, and a.b where that is a module (found without importing it here)."""
+    out: set[str] = set()
+    try:
+        tree = ast.parse(setup_imports(path))
+    except SyntaxError:
+        return out
+    for node in tree.body:
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                 [node.module] + [f"{node.module}.{a.name}" for a in node.names] if node.module and not node.level
+                 else [])
+        for name in names:
+            parts = name.split(".")
+            out.update(c for c in (".".join(parts[:k]) for k in range(1, len(parts) + 1)) if _is_module(c))
+    return out
+
+
+def common_modules(paths: list[Path]) -> list[str]:
+    """The modules every one of these notebooks' setup cells imports (sorted): what a kernel
+    warmed for "whichever step comes" may import, since each of them imports it first thing."""
+    sets = [imported_modules(p) for p in paths]
+    return sorted(set.intersection(*sets)) if sets else []
+
+
+def _generic_code(modules: list[str]) -> str:
+    """Import `modules` without binding a name in the notebook's namespace."""
+    if not modules:
+        return ""
+    return (f"import importlib as _tillit_imp\nfor _tillit_m in {modules!r}:\n    _tillit_imp.import_module(_tillit_m)\n"
+            "del _tillit_imp, _tillit_m")
+
+
 def _manager_class():
     from jupyter_client import AsyncKernelManager
 
@@ -126,6 +181,8 @@ class WarmKernels:
         self._threads: list[threading.Thread] = []
         self._starting: dict[str, object] = {}  # managers whose warm-up is under way
         self._cancelled: set[str] = set()
+        self._generic = ""  # the ANY kernel's imports (start_any)
+        self._generic_modules: set[str] = set()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -134,7 +191,9 @@ class WarmKernels:
 
     def busy(self) -> int:
         """How many warm-ups are still starting or importing (each keeps a core busy)."""
-        return sum(not f.done() for f in self._warming.values())
+        # The ANY kernel is not counted: it runs at lower priority, and counting it would hold
+        # back the warm-up of the longest chapter during the data step.
+        return sum(not f.done() for n, f in self._warming.items() if n != ANY)
 
     def start(self, name: str, *, nice: bool = False) -> None:
         """Begin warming the kernel for step `name` (once per name); with `nice`, the kernel
@@ -158,7 +217,7 @@ class WarmKernels:
             km.tillit_clients = []
             with self._lock:
                 self._starting[name] = km
-            code = setup_imports(self.notebooks / f"{name}.ipynb")
+            code = self._generic if name == ANY else setup_imports(self.notebooks / f"{name}.ipynb")
             ok = asyncio.run(_warm_up(km, code, self.root, lambda: self._closed or name in self._cancelled))
         except Exception:  # noqa: BLE001 - a failed warm-up only means a cold start
             ok = False
@@ -170,11 +229,24 @@ class WarmKernels:
             km = None
         future.set_result(km)
 
+    def start_any(self, names: list[str]) -> None:
+        """Begin warming one kernel for whichever of `names` first needs one and has none of
+        its own: it imports the modules all their setup cells import (:func:`common_modules`)."""
+        modules = common_modules([self.notebooks / f"{n}.ipynb" for n in names])
+        if modules:
+            self._generic, self._generic_modules = _generic_code(modules), set(modules)
+            self.start(ANY, nice=True)
+
     def take(self, name: str):
         """The warm kernel manager for `name` (waiting for its warm-up), or None: not warmed,
-        or the warm-up failed. The caller runs the notebook in it and then calls release()."""
+        or the warm-up failed. A step with no kernel of its own gets the ANY kernel when its
+        setup cell imports every module that one imported. The caller runs the notebook in
+        it and then calls release()."""
         with self._lock:
             future = self._warming.pop(name, None)
+            if future is None and ANY in self._warming and name != ANY and \
+                    self._generic_modules <= imported_modules(self.notebooks / f"{name}.ipynb"):
+                future = self._warming.pop(ANY)
         if future is None:
             return None
         km = future.result()
@@ -276,4 +348,6 @@ def start_for_build(root: Path, *, workers: int | None = None, only: list[str] |
         return None
     warm = WarmKernels(root)
     warm.start(prep)
+    # And one for whichever step runs first without one (after an edit: that chapter).
+    warm.start_any([nb.name for nb in spec.notebooks])
     return warm
