@@ -374,15 +374,6 @@ def _import_cpu(code: str) -> float:
     return max(0.0, cpu(code) - cpu("pass"))
 
 
-def _setup_imports(nb_path: Path) -> str:
-    import nbformat
-
-    nb = nbformat.read(str(nb_path), as_version=4)
-    lines = [ln for c in nb.cells if c.cell_type == "code" and "setup" in c.metadata.get("tags", [])
-             for ln in c.source.splitlines() if ln.startswith(("import ", "from "))]
-    return "\n".join(lines)
-
-
 def _edit_chapter(root: Path, k: int) -> str:
     import nbformat
 
@@ -473,7 +464,10 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: i
     # Imports: each notebook's setup imports in a fresh interpreter, plus the kernel start.
     spec = load_pipeline(root=root)
     kernel = _import_cpu("import ipykernel.kernelapp, papermill")
-    imports = {nb.name: _import_cpu(_setup_imports(root / "notebooks" / f"{nb.name}.ipynb")) for nb in spec.notebooks}
+    # What the setup cells import, as the warm kernels run it (tillit.build.pipeline.warm).
+    from tillit.build.pipeline.warm import setup_imports
+
+    imports = {nb.name: _import_cpu(setup_imports(root / "notebooks" / f"{nb.name}.ipynb")) for nb in spec.notebooks}
     total = sum(imports.values()) + kernel * len(imports)
     for name, sec in imports.items():
         report(f"  import i {name} (CPU, ny tolk)", f"{sec:.2f} s")

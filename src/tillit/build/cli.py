@@ -33,7 +33,7 @@ def ensure_raw(raw_dir: Path, progress=print) -> str:
         state = source.raw_state(raw_dir)
     except source.LegacyMarkerError:
         state = None
-    if state is None or state.kind in ("empty", "mixed") or (state.kind == "synthetic" and state.missing):
+    if state is None or state.needs_twin:
         # Something to write, adopt or refuse: the generator decides (importing it costs 0.6 s,
         # which a build on data already in place does not pay).
         from tillit.data import synth

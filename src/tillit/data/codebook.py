@@ -20,7 +20,7 @@ def norm_key(text: str) -> str:
     try:
         return _norm_key(text)
     except TypeError:  # unhashable: not cached
-        return _SEPARATORS.sub(" ", str(text)).strip().casefold()
+        return _norm_key.__wrapped__(text)
 
 
 def map_distinct(series, fn, missing=None):

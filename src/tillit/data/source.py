@@ -103,6 +103,12 @@ class RawState:
         return self.marker is not None and self.kind == "real"
 
     @property
+    def needs_twin(self) -> bool:
+        """Whether tillit.data.synth.ensure_raw has something to do here: write the twin (an
+        empty folder, or a twin with files gone) or refuse the folder (mixed)."""
+        return self.kind in ("empty", "mixed") or (self.kind == "synthetic" and bool(self.missing))
+
+    @property
     def data_kind(self) -> str:
         """'synthetic' or 'real', as ``data_source.json`` records it (mixed is refused)."""
         if self.kind == "mixed":

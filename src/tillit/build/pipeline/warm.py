@@ -242,11 +242,12 @@ class WarmKernels:
         or the warm-up failed. A step with no kernel of its own gets the ANY kernel when its
         setup cell imports every module that one imported. The caller runs the notebook in
         it and then calls release()."""
+        fits_any = name != ANY and name not in self._warming and ANY in self._warming and \
+            self._generic_modules <= imported_modules(self.notebooks / f"{name}.ipynb")
         with self._lock:
             future = self._warming.pop(name, None)
-            if future is None and ANY in self._warming and name != ANY and \
-                    self._generic_modules <= imported_modules(self.notebooks / f"{name}.ipynb"):
-                future = self._warming.pop(ANY)
+            if future is None and fits_any:
+                future = self._warming.pop(ANY, None)
         if future is None:
             return None
         km = future.result()

@@ -273,7 +273,7 @@ def ensure_raw(raw_dir: Path | str) -> tuple[source.RawState, bool]:
     state = _state(raw_dir)
     if state.kind == "mixed":
         raise state.mixed_error()
-    if state.kind == "empty" or (state.kind == "synthetic" and state.missing):
+    if state.needs_twin:
         write_raw(raw_dir, None)
         return source.raw_state(raw_dir), True
     return state, False
