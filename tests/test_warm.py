@@ -27,7 +27,7 @@ def _kernels() -> set[int]:
     out = set()
     for child in psutil.Process().children(recursive=True):
         try:
-            if any("ipykernel" in part for part in child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+            if any("ipykernel" in part or "forkserver" in part for part in child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
                 out.add(child.pid)
         except psutil.Error:
             pass

@@ -43,6 +43,7 @@ from tillit.build.pipeline.execute import (
     run_notebook,
 )
 from tillit.build.pipeline.files import _digest, _rel, tree_hashes
+from tillit.build.pipeline.forkserver import MODULE as FORKSERVER
 from tillit.build.pipeline.logs import assemble_log
 from tillit.build.pipeline.params import _abs, _params_file, _read_ipynb, _root, resolve_parameters
 from tillit.build.pipeline.warm import WarmKernels, run_at_lower_priority
@@ -103,14 +104,15 @@ def _record_step_at(path: Path, result: StepResult, previous: dict | None) -> No
 
 
 def _kill_kernels() -> None:
-    """Kill the kernels this process started (ipykernel children), by pid."""
+    """Kill the kernels this process started (ipykernel children, and the fork server with
+    the kernels forked from it), by pid."""
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil comes with dask.distributed
         return
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            if any("ipykernel" in part for part in child.cmdline()):
+            if any("ipykernel" in part or FORKSERVER in part for part in child.cmdline()):
                 child.kill()
 
 
@@ -356,7 +358,7 @@ class _Build:
         self.n_workers = n_workers
         # Kernels warmed on an idle core for the steps that come next (see .warm).
         if n_workers > 1 and spec.warm_kernels:
-            self.warm = warm or WarmKernels(root)  # the caller's may already be warming the data step
+            self.warm = warm or WarmKernels(root, fork=spec.names())  # the caller's may already be warming the data step
         else:
             self.warm = None
             if warm is not None:
@@ -397,7 +399,7 @@ class _Build:
                                   output_hashes=outputs, started=started, finished=_now(), key_parts=parts)
         reason = ["tvunget (--force)"] if self.force else _changed(parts, previous)
         km = self.warm.take(name) if self.warm is not None else None
-        if km is not None:
+        if km is not None and not getattr(km, "tillit_forked_now", False):
             self.warmed.append(name)
         run = lambda: run_notebook(name, self.parameters, root=root, key=key, km=km)  # noqa: E731
         try:
