@@ -83,8 +83,8 @@ def test_a_forked_kernel_runs_as_ipykernel_launcher_would(tmp_path, monkeypatch)
     kernels.forkserver = forkserver.ForkServer(root, ["colorsys"])
     try:
         assert kernels.forkserver.wait_ready()
-        km = warm.run_at_lower_priority(kernels._forked_now)  # asked for from a lowered thread
-        assert km is not None and km.tillit_forked_now
+        km = warm.run_at_lower_priority(kernels.forked_now)  # asked for from a lowered thread
+        assert km is not None and isinstance(km.provisioner.process, forkserver.ForkedProcess)
         code = ("import json, os, sys\nprint(json.dumps({'argv0': sys.argv[0], 'cwd': os.getcwd(), "
                 "'path0': sys.path[0], 'nice': os.getpriority(os.PRIO_PROCESS, 0), 'sid': os.getsid(0), "
                 "'pid': os.getpid(), 'parent': os.environ.get('JPY_PARENT_PID'), 'ppid': os.getppid(), "

@@ -399,8 +399,10 @@ class _Build:
                                   output_hashes=outputs, started=started, finished=_now(), key_parts=parts)
         reason = ["tvunget (--force)"] if self.force else _changed(parts, previous)
         km = self.warm.take(name) if self.warm is not None else None
-        if km is not None and not getattr(km, "tillit_forked_now", False):
+        if km is not None:
             self.warmed.append(name)
+        elif self.warm is not None:  # none warmed: one forked now (.forkserver), at the step's priority
+            km = self.warm.forked_now() if name in self.critical else run_at_lower_priority(self.warm.forked_now)
         run = lambda: run_notebook(name, self.parameters, root=root, key=key, km=km)  # noqa: E731
         try:
             # Off the critical path, the kernel (started from a thread of its own) yields the

@@ -274,16 +274,17 @@ class WarmKernels:
             if future is None and fits_any:
                 future = self._warming.pop(ANY, None)
         if future is None:
-            return self._forked_now()
+            return None
         km = future.result()
         if km is not None and not _alive(km):
             _stop(km)
-            return self._forked_now()
+            return None
         return km
 
-    def _forked_now(self):
+    def forked_now(self):
         """A kernel forked now for a step that has none warmed (no imports run in it): with a
-        fork server it starts in a fraction of a cold start's time. None without one."""
+        fork server it starts in a fraction of a cold start's time. None without one. Called
+        from the step's thread, whose priority the kernel takes."""
         if self.forkserver is None or self._closed or not self.forkserver.alive():
             return None
         km = None
@@ -291,7 +292,6 @@ class WarmKernels:
             km = _manager_class()(kernel_name=KERNEL_NAME)
             km.tillit_clients, km.tillit_forkserver = [], self.forkserver
             if asyncio.run(_warm_up(km, "", self.root, lambda: self._closed)):
-                km.tillit_forked_now = True  # not warmed: the manifest does not count it
                 return km
         except Exception:  # noqa: BLE001 - the step then starts its kernel itself
             pass
