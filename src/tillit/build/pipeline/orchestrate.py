@@ -42,6 +42,7 @@ from tillit.build.pipeline.execute import (
     _root_env,
     run_notebook,
 )
+from tillit.build.pipeline import preload
 from tillit.build.pipeline.files import _digest, _rel, tree_hashes
 from tillit.build.pipeline.logs import assemble_log
 from tillit.build.pipeline.params import _abs, _params_file, _read_ipynb, _root, resolve_parameters
@@ -243,6 +244,9 @@ def _output_dir(shared, root: Path) -> Path:
 
 
 AUDIT_NAME = "disclosure_audit.json"
+# What the audit imports, imported on a background thread while the chapters run (preload).
+AUDIT_MODULES = ("tillit.stats.audit", "tillit.stats.disclosure", "tillit.data.codebook", "tillit.book.downloads",
+                 "scipy.optimize", "scipy.sparse")
 
 
 def audit_key(out_dir: Path, root: Path, min_cell: int) -> str:
@@ -258,6 +262,7 @@ def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip:
     """The disclosure audit over everything published in `out_dir` (tillit.stats.audit) but
     the notebooks in `skip`; written to disclosure_audit.json when `write`. Raises
     DisclosureError when it fails."""
+    preload.wait()  # its modules may be being imported on the preload thread
     from tillit.stats.audit import run_audit, write_result
     from tillit.stats.disclosure import DisclosureError
 
@@ -520,6 +525,8 @@ class _Build:
                 prep, chapters, appendices = self.phases()
                 for phase, upcoming in ((prep, chapters or appendices), (chapters, appendices)):
                     if self.failure is None and phase:
+                        if phase is chapters:  # this process now waits: import what the end needs
+                            preload.start(AUDIT_MODULES)
                         self.run_phase(pool, phase, upcoming)
                 if self.failure is None:
                     # The appendices show the audit of the chapters' numbers; after them the
@@ -543,6 +550,7 @@ class _Build:
             pool.shutdown(wait=True, cancel_futures=True)
             if self.warm is not None:
                 self.warm.close()
+            preload.wait()  # no import outlives the build (a caller may fork next: the render)
         return self.conclude()
 
     def conclude(self) -> list[StepResult]:
