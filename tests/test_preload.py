@@ -84,8 +84,17 @@ def test_a_missing_module_is_skipped_and_the_rest_imported(modules):
                                    render_run.QUARTO_MODULES], ids=["audit", "fallback", "quarto"])
 def test_the_preloaded_modules_exist(names):
     # A misspelt name would be skipped without a word and preload nothing.
-    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    missing = [n for n in names if importlib.util.find_spec(n.partition(":")[0]) is None]
     assert missing == []
+    calls = [n.split(":") for n in names if ":" in n]
+    assert all(callable(getattr(importlib.import_module(m), f, None)) for m, f in calls)
+
+
+def test_an_entry_with_a_function_calls_it_after_the_import(modules):
+    name = modules("pre_call", "CALLS = []\ndef warm():\n    CALLS.append(1)\ndef broken():\n    raise OSError('x')\n")
+    preload.start([f"{name}:broken", f"{name}:warm"])   # a failing call stops nothing after it
+    preload.wait()
+    assert sys.modules[name].CALLS == [1]
 
 
 def test_the_render_modules_follow_the_renderer(monkeypatch):
@@ -114,3 +123,12 @@ def test_the_build_preloads_while_its_chapters_run_and_waits_before_it_returns(t
     pipeline.build(root=root, progress=lambda _l: None, workers=2)
     assert calls == [orchestrate.AUDIT_MODULES]   # once: when the chapters start
     assert not any(t.name == "tillit-preload" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_fallbacks_prepare_makes_the_notebook_exporter_ahead():
+    from tillit.book import provenance
+    from tillit.book.render import fallback
+
+    provenance._lab_exporter.cache_clear()
+    fallback.prepare()
+    assert provenance._lab_exporter.cache_info().currsize == 1   # the render finds it made

@@ -42,13 +42,14 @@ class RenderResult:
     reused: list[str] = field(default_factory=list)     # fallback: pages kept from the last book
 
 
-# What a render imports (beyond this module): a build imports them while its chapters run
-# (tillit.build.pipeline.preload), so the render does not wait for them at the end.
+# What a render imports (beyond this module), and the fallback's `prepare` (its warm-up, ahead):
+# a build does them while its chapters run (tillit.build.pipeline.preload), so the render does
+# not wait for them at the end.
 FALLBACK_MODULES = ("tillit.book.render.fallback", "tillit.book.render.edition", "tillit.book.provenance",
                     "tillit.book.context", "tillit.stats.editions", "nbconvert.exporters.html",
                     "nbconvert.filters.highlight", "nbconvert.filters.widgetsdatatypefilter", "bs4", "jinja2.ext",
                     "pygments.lexers.python", "concurrent.futures.process", "multiprocessing.popen_fork",
-                    "multiprocessing.synchronize")
+                    "multiprocessing.synchronize", "tillit.book.render.fallback:prepare")
 QUARTO_MODULES = ("tillit.book.render.quarto",)
 
 

@@ -15,6 +15,8 @@ from the kernels of the shorter chapters, which run at a lower one (tillit.build
 An import that fails here is ignored: the real call imports the module again and raises the
 error where it belongs. A caller who knows what it will run next (the render, chosen by
 `tillit build`) adds its modules with `request`; the build's next `start` imports them too.
+An entry ``"module:function"`` also calls that function (no arguments) after the import: a
+warm-up whose effect outlives it, such as the render's templates (its errors are ignored too).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def start(modules: Iterable[str] = ()) -> threading.Thread | None:
     """Import `modules` and the requested ones on a daemon thread; None when there is nothing
     to import that is not imported already."""
     with _lock:
-        names = [m for m in [*_requested, *modules] if m not in sys.modules]
+        names = [m for m in [*_requested, *modules] if ":" in m or m not in sys.modules]
         _requested.clear()
         if not names:
             return None
@@ -50,9 +52,12 @@ def start(modules: Iterable[str] = ()) -> threading.Thread | None:
 
 def _import_all(names: list[str]) -> None:
     for name in names:
+        module, _, call = name.partition(":")
         try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the real import raises it where it belongs
+            imported = importlib.import_module(module)
+            if call:
+                getattr(imported, call)()
+        except Exception:  # noqa: BLE001 - the real call raises it where it belongs
             continue
 
 
