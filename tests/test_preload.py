@@ -57,15 +57,18 @@ def test_a_failing_import_is_raised_by_the_real_import_not_the_thread(modules):
         importlib.import_module(name)    # the caller's own import raises it
 
 
-def test_requested_modules_are_imported_by_the_next_start_only(modules):
+def test_requested_modules_are_imported_by_start_requested_once(modules):
     a = modules("pre_req_a", "X = 1\n")
     b = modules("pre_req_b", "Y = 2\n")
     preload.request([a])
     preload.start([b])
     preload.wait()
-    assert a in sys.modules and b in sys.modules
+    assert b in sys.modules and a not in sys.modules   # start imports only what it is given
+    preload.start_requested()
+    preload.wait()
+    assert a in sys.modules
     sys.modules.pop(a)
-    assert preload.start() is None       # the request was used up: nothing left to import
+    assert preload.start_requested() is None       # the request was used up: nothing left to import
     assert a not in sys.modules
 
 
@@ -115,13 +118,15 @@ def test_the_build_preloads_while_its_chapters_run_and_waits_before_it_returns(t
     calls: list = []
     real_start = preload.start
 
-    def start(mods=()):
+    def start(mods):
         calls.append(tuple(mods))
         return real_start(mods)
 
     monkeypatch.setattr(preload, "start", start)
+    preload.request(["json"])
     pipeline.build(root=root, progress=lambda _l: None, workers=2)
-    assert calls == [orchestrate.AUDIT_MODULES]   # once: when the chapters start
+    # The audit's modules when the chapters start; the requested ones after the chapters' audit.
+    assert calls == [orchestrate.AUDIT_MODULES, ("json",)]
     assert not any(t.name == "tillit-preload" and t.is_alive() for t in threading.enumerate())
 
 

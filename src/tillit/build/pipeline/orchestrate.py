@@ -525,13 +525,15 @@ class _Build:
                 prep, chapters, appendices = self.phases()
                 for phase, upcoming in ((prep, chapters or appendices), (chapters, appendices)):
                     if self.failure is None and phase:
-                        if phase is chapters:  # this process now waits: import what the end needs
+                        if phase is chapters:  # this process now waits: import what its audit needs
                             preload.start(AUDIT_MODULES)
                         self.run_phase(pool, phase, upcoming)
                 if self.failure is None:
                     # The appendices show the audit of the chapters' numbers; after them the
                     # audit runs again over everything, the appendices' own tables included.
                     self.audit(write=True)
+                    # While the appendices run, a core is free: what the caller needs next (the render).
+                    preload.start_requested()
                     if appendices:
                         self.run_phase(pool, appendices)
                     if self.failure is None and appendices:

@@ -13,8 +13,11 @@ keep the longest chapter's thread waiting between cells. At normal priority it t
 from the kernels of the shorter chapters, which run at a lower one (tillit.build.pipeline.warm).
 
 An import that fails here is ignored: the real call imports the module again and raises the
-error where it belongs. A caller who knows what it will run next (the render, chosen by
-`tillit build`) adds its modules with `request`; the build's next `start` imports them too.
+error where it belongs. A caller who knows what it will run after the build (the render, chosen
+by `tillit build`) names its modules with `request`; the build imports them with
+`start_requested` once its chapters' audit is done, while the appendices run: their kernel
+leaves a core free then, whereas during the chapters both are busy (the longest chapter, and
+the others followed by the appendix's warm-up, which the appendix waits for).
 An entry ``"module:function"`` also calls that function (no arguments) after the import: a
 warm-up whose effect outlives it, such as the render's templates (its errors are ignored too).
 """
@@ -31,17 +34,24 @@ _threads: list[threading.Thread] = []
 
 
 def request(modules: Iterable[str]) -> None:
-    """Modules the caller will import after the build; the next :func:`start` imports them."""
+    """Modules the caller will import after the build, for :func:`start_requested`."""
     with _lock:
         _requested.extend(m for m in modules if m not in _requested)
 
 
-def start(modules: Iterable[str] = ()) -> threading.Thread | None:
-    """Import `modules` and the requested ones on a daemon thread; None when there is nothing
-    to import that is not imported already."""
+def start_requested() -> threading.Thread | None:
+    """:func:`start` on the requested modules (the request is used up)."""
     with _lock:
-        names = [m for m in [*_requested, *modules] if ":" in m or m not in sys.modules]
+        names = list(_requested)
         _requested.clear()
+    return start(names)
+
+
+def start(modules: Iterable[str]) -> threading.Thread | None:
+    """Import `modules` on a daemon thread; None when there is nothing to import that is not
+    imported already."""
+    with _lock:
+        names = [m for m in modules if ":" in m or m not in sys.modules]
         if not names:
             return None
         thread = threading.Thread(target=_import_all, args=(names,), name="tillit-preload", daemon=True)
