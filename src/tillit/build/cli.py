@@ -99,7 +99,7 @@ def cmd_build(args) -> int:
     if args.edition:
         ensure_raw(params.path("raw_dir", root))
         return _build_edition(args, root)
-    # The render's modules are imported while the chapters run (tillit.build.pipeline.preload).
+    # The build imports the render's modules while its appendix runs (tillit.build.pipeline.preload).
     from tillit.book.render import render_modules
     from tillit.build.pipeline import preload
 

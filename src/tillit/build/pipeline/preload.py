@@ -2,7 +2,7 @@
 
 While the chapters run, the build's own process only waits for their kernels. The steps
 after them run in this process and start by importing what they use: the disclosure audit
-(scipy.optimize, ~0.4 s) and the book's render (nbconvert, bs4, jinja2, …). `start` imports
+(tillit.stats.audit and scipy.optimize: ~0.5 s CPU) and the book's render (nbconvert, bs4, jinja2, …). `start` imports
 such modules on a daemon thread; `wait` lets that thread finish before the real call (the
 build waits before its audit and before it returns, so the render, which forks its workers,
 never forks while an import holds its lock, and nothing is imported on two threads at once).
