@@ -479,16 +479,18 @@ class _Build:
             # Wake up regularly: the OS may deliver Ctrl-C to a worker thread, and Python
             # only acts on it when the main thread runs again.
             done, self.running = wait(self.running, timeout=0.2, return_when=FIRST_COMPLETED)
-            if not done:
-                self.warm_upcoming(upcoming)
+            ran = False
             for fut in done:
                 if fut.cancelled():
                     continue
                 self.record(fut.result())
+                ran = ran or fut.result().status == "ok"
                 if self.failure is not None:
                     # Stop: start nothing new; let the running ones finish.
                     for other in self.running:
                         other.cancel()
+            if not done or (ran and self.running):  # a step runs on; or one ran and left a worker idle
+                self.warm_upcoming(upcoming)
 
     def warm_upcoming(self, upcoming: list[str]) -> None:
         """A step has run for a while and a worker is idle: warm the next phase's kernels on
