@@ -177,6 +177,18 @@ def test_rank_and_filter_errors(tiny):
         ledger.apply_filter(tiny, {"unit": ["x"]})
 
 
+def test_a_filtered_column_is_the_column_of_the_filtered_rows(tiny):
+    tiny = tiny.assign(flag=[True, False, True, True, False],
+                       unit=pd.Categorical(["a", "b", "a", "c", "b"]), name=pd.array(list("vwxyz"), dtype="string"))
+    filters = [None, {}, {"role": ["leder"]}, {"flag": True}, {"unit": ["a", "c"], "role": ["medarbeider", "leder"]},
+               {"name": ["x", "z"]}, {"f_tid": [1, 5]}]
+    for filt in filters:
+        for var in tiny.columns:
+            pd.testing.assert_series_equal(ledger.filtered_column(tiny, var, filt), ledger.apply_filter(tiny, filt)[var])
+    with pytest.raises(KeyError, match="ukjent kolonne"):
+        ledger.filtered_column(tiny, "f_tid", {"nope": ["x"]})
+
+
 def test_missing_table_is_a_missed_target_not_a_crash(processed):
     tables = _tables(processed)
     del tables["registers/grants"]

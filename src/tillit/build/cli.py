@@ -99,6 +99,11 @@ def cmd_build(args) -> int:
     if args.edition:
         ensure_raw(params.path("raw_dir", root))
         return _build_edition(args, root)
+    # The build imports the render's modules while its appendix runs (tillit.build.pipeline.preload).
+    from tillit.book.render import render_modules
+    from tillit.build.pipeline import preload
+
+    preload.request(render_modules(args.renderer))
     # The data step's kernel starts now, while data/raw/ is checked (and the twin written).
     from tillit.build.pipeline.warm import start_for_build
 

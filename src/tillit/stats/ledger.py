@@ -18,7 +18,8 @@ from tillit import fmt
 from tillit.data.codebook import Codebook, load_codebook
 from tillit.config import ConfigError, read_yaml, repo_root
 # The metric helpers live in tillit.stats.metrics; the ledger's names stay for its callers.
-from tillit.stats.metrics import _dont_know, apply_filter, count, group_rank, mean, rank, share  # noqa: F401
+from tillit.stats.metrics import (_dont_know, apply_filter, count, filtered_column, group_rank, mean,  # noqa: F401
+                                  rank, share)
 
 LEDGER_COLUMNS = ["id", "section", "statement", "published", "recomputed", "difference", "ok", "kind",
                   "status", "n"]
@@ -82,9 +83,11 @@ def _is_survey(table: str) -> bool:
     return table.startswith("survey")
 
 
-def _answered(df: pd.DataFrame, var: str, denominator: str, codebook: Codebook | None) -> int:
-    """Rows behind a share or mean of ``var`` (NA left out; "Vet ikke" too for means/answered)."""
-    s = df[var].dropna()
+def _answered(df: pd.DataFrame, var: str, denominator: str, codebook: Codebook | None,
+              filter: dict | None = None) -> int:
+    """Rows (that `filter` keeps) behind a share or mean of ``var`` (NA left out; "Vet ikke"
+    too for means/answered)."""
+    s = filtered_column(df, var, filter).dropna()
     if denominator == "answered":
         dk = _dont_know(var, codebook)
         if dk is not None:
@@ -113,7 +116,7 @@ def metric_n(tables: Tables, spec: dict, definitions: dict, codebook: Codebook) 
     else:
         denominator = "answered"
         value = mean(df, spec["var"], spec.get("filter"), codebook)
-    n = _answered(apply_filter(df, spec.get("filter")), spec["var"], denominator, codebook)
+    n = _answered(df, spec["var"], denominator, codebook, spec.get("filter"))
     return value, (n if _is_survey(name) else None)
 
 

@@ -12,8 +12,21 @@ from tillit.data.codebook import Codebook, load_codebook
 
 def apply_filter(df: pd.DataFrame, filter: dict | None = None) -> pd.DataFrame:
     """Rows where every ``column`` is one of its listed values (categoricals compared as keys)."""
+    mask = filter_mask(df, filter)
+    return df if mask is None else df[mask]
+
+
+def filtered_column(df: pd.DataFrame, var: str, filter: dict | None = None) -> pd.Series:
+    """``apply_filter(df, filter)[var]`` without taking the rows of every other column (the
+    survey has dozens; the reproduction ledger filters some 300 times)."""
+    mask = filter_mask(df, filter)
+    return df[var] if mask is None else df[var][mask]
+
+
+def filter_mask(df: pd.DataFrame, filter: dict | None = None):
+    """The rows `filter` keeps, as a boolean array; None when there is no filter."""
     if not filter:
-        return df
+        return None
     mask = pd.Series(True, index=df.index)
     for col, values in filter.items():
         if col not in df.columns:
@@ -26,7 +39,7 @@ def apply_filter(df: pd.DataFrame, filter: dict | None = None) -> pd.DataFrame:
             mask &= s.astype("object").isin([str(v) for v in values]).fillna(False).astype(bool)
         else:
             mask &= s.isin(values).fillna(False).astype(bool)
-    return df[mask.to_numpy()]
+    return mask.to_numpy()
 
 
 def _dont_know(var: str, codebook: Codebook | None) -> int | None:
@@ -45,8 +58,7 @@ def share(df: pd.DataFrame, var: str, codes: Iterable, filter: dict | None = Non
     """
     if denominator not in ("all", "answered"):
         raise ValueError(f"denominator må være 'all' eller 'answered' (fikk {denominator!r})")
-    sub = apply_filter(df, filter)
-    s = sub[var].dropna()
+    s = filtered_column(df, var, filter).dropna()
     if denominator == "answered":
         dk = _dont_know(var, codebook)
         if dk is not None:
@@ -62,8 +74,7 @@ def share(df: pd.DataFrame, var: str, codes: Iterable, filter: dict | None = Non
 
 def mean(df: pd.DataFrame, var: str, filter: dict | None = None, codebook: Codebook | None = None) -> float:
     """Mean code (1..5) among those who answered ("Vet ikke" and NA left out)."""
-    sub = apply_filter(df, filter)
-    s = sub[var].dropna()
+    s = filtered_column(df, var, filter).dropna()
     dk = _dont_know(var, codebook)
     if dk is not None:
         s = s[s != dk]

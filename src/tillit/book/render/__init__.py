@@ -18,6 +18,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "RenderResult": "run", "main": "run", "render": "run", "render_key": "run",
+    "render_modules": "run",
     "Banner": "structure", "BookError": "structure", "BookMeta": "structure", "Page": "structure",
     "GENERATED_MARK": "structure", "LANGUAGE_FILE": "structure", "TEMPLATES": "structure",
     "APPENDIX_WORD": "structure", "banner_for": "structure", "book_meta": "structure",

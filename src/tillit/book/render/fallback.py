@@ -420,6 +420,14 @@ def _page_cost(ctx: dict) -> int:
                for c in ctx["rp"].cells)
 
 
+def prepare() -> None:
+    """Ahead of a render, what its warm-up starts that outlives it in this process: the
+    modules, the notebook pages' exporter (made once per process), nbconvert's and pygments'
+    caches. `tillit build` runs this while the chapters run (tillit.build.pipeline.preload);
+    the render still warms up as always, only faster. Its output does not change."""
+    _warm_up({"env": _jinja()}, notebooks=True)
+
+
 def _warm_up(shared: dict, notebooks: bool) -> None:
     """Import and start what the jobs use before the workers fork, so each has it already:
     the modules, the exporter of notebook pages (`notebooks`) and, when `shared` has the page

@@ -42,6 +42,24 @@ class RenderResult:
     reused: list[str] = field(default_factory=list)     # fallback: pages kept from the last book
 
 
+# What a render imports (beyond this module), and the fallback's `prepare` (its warm-up, ahead):
+# a build does them while its chapters run (tillit.build.pipeline.preload), so the render does
+# not wait for them at the end.
+FALLBACK_MODULES = ("tillit.book.render.fallback", "tillit.book.render.edition", "tillit.book.provenance",
+                    "tillit.book.context", "tillit.stats.editions", "nbconvert.exporters.html",
+                    "nbconvert.filters.highlight", "nbconvert.filters.widgetsdatatypefilter", "bs4", "jinja2.ext",
+                    "pygments.lexers.python", "concurrent.futures.process", "multiprocessing.popen_fork",
+                    "multiprocessing.synchronize", "tillit.book.render.fallback:prepare")
+QUARTO_MODULES = ("tillit.book.render.quarto",)
+
+
+def render_modules(renderer: str = "auto") -> tuple[str, ...]:
+    """The modules `render(renderer=...)` will import: the fallback's, or Quarto's where
+    `renderer` asks for it or "auto" finds quarto on PATH."""
+    use_quarto = renderer == "quarto" or (renderer == "auto" and shutil.which("quarto") is not None)
+    return QUARTO_MODULES if use_quarto else FALLBACK_MODULES
+
+
 def _tree(digest, directory: Path, pattern: str = "**/*") -> None:
     if not directory.is_dir():
         digest.update(f"{directory.name}:none\n".encode())

@@ -42,11 +42,11 @@ from tillit.build.pipeline.execute import (
     _root_env,
     run_notebook,
 )
+from tillit.build.pipeline import preload
 from tillit.build.pipeline.files import _digest, _rel, tree_hashes
-from tillit.build.pipeline.forkserver import MODULE as FORKSERVER
 from tillit.build.pipeline.logs import assemble_log
 from tillit.build.pipeline.params import _abs, _params_file, _read_ipynb, _root, resolve_parameters
-from tillit.build.pipeline.warm import WarmKernels, run_at_lower_priority
+from tillit.build.pipeline.warm import WarmKernels, kill_kernels, run_at_lower_priority
 from tillit.config import SHARED_KEYS, ConfigError, PipelineSpec, load_pipeline, load_run_params
 
 LOCK_NAME = ".build.lock"
@@ -101,19 +101,6 @@ def _record_step_at(path: Path, result: StepResult, previous: dict | None) -> No
         data = read_manifest_at(path)
         data["steps"][result.name] = _entry(result, previous)
         _write_manifest(path, data)
-
-
-def _kill_kernels() -> None:
-    """Kill the kernels this process started (ipykernel children, and the fork server with
-    the kernels forked from it), by pid."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil comes with dask.distributed
-        return
-    for child in psutil.Process().children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            if any("ipykernel" in part or FORKSERVER in part for part in child.cmdline()):
-                child.kill()
 
 
 def _clean_stale_staging(out_dir: Path, data_dir: Path) -> None:
@@ -245,6 +232,9 @@ def _output_dir(shared, root: Path) -> Path:
 
 
 AUDIT_NAME = "disclosure_audit.json"
+# What the audit imports, imported on a background thread while the chapters run (preload).
+AUDIT_MODULES = ("tillit.stats.audit", "tillit.stats.disclosure", "tillit.data.codebook", "tillit.book.downloads",
+                 "scipy.optimize", "scipy.sparse")
 
 
 def audit_key(out_dir: Path, root: Path, min_cell: int) -> str:
@@ -260,6 +250,7 @@ def audit(out_dir: Path, root: Path, min_cell: int, *, write: bool = True, skip:
     """The disclosure audit over everything published in `out_dir` (tillit.stats.audit) but
     the notebooks in `skip`; written to disclosure_audit.json when `write`. Raises
     DisclosureError when it fails."""
+    preload.wait()  # its modules may be being imported on the preload thread
     from tillit.stats.audit import run_audit, write_result
     from tillit.stats.disclosure import DisclosureError
 
@@ -478,16 +469,18 @@ class _Build:
             # Wake up regularly: the OS may deliver Ctrl-C to a worker thread, and Python
             # only acts on it when the main thread runs again.
             done, self.running = wait(self.running, timeout=0.2, return_when=FIRST_COMPLETED)
-            if not done:
-                self.warm_upcoming(upcoming)
+            ran = False
             for fut in done:
                 if fut.cancelled():
                     continue
                 self.record(fut.result())
+                ran = ran or fut.result().status == "ok"
                 if self.failure is not None:
                     # Stop: start nothing new; let the running ones finish.
                     for other in self.running:
                         other.cancel()
+            if not done or (ran and self.running):  # a step runs on; or one ran and left a worker idle
+                self.warm_upcoming(upcoming)
 
     def warm_upcoming(self, upcoming: list[str]) -> None:
         """A step has run for a while and a worker is idle: warm the next phase's kernels on
@@ -504,7 +497,7 @@ class _Build:
         INTERRUPTED.set()  # a kernel killed now is not the notebook's failure: keep no copy
         for fut in self.running:
             fut.cancel()
-        _kill_kernels()
+        kill_kernels()
         pool.shutdown(wait=True, cancel_futures=True)
         # Steps that finished cleanly while we stopped are real; record them. An interrupted
         # step keeps its previous entry, whose outputs were not replaced.
@@ -524,11 +517,15 @@ class _Build:
                 prep, chapters, appendices = self.phases()
                 for phase, upcoming in ((prep, chapters or appendices), (chapters, appendices)):
                     if self.failure is None and phase:
+                        if phase is chapters:  # this process now waits: import what its audit needs
+                            preload.start(AUDIT_MODULES)
                         self.run_phase(pool, phase, upcoming)
                 if self.failure is None:
                     # The appendices show the audit of the chapters' numbers; after them the
                     # audit runs again over everything, the appendices' own tables included.
                     self.audit(write=True)
+                    # While the appendices run, a core is free: what the caller needs next (the render).
+                    preload.start_requested()
                     if appendices:
                         self.run_phase(pool, appendices)
                     if self.failure is None and appendices:
@@ -547,6 +544,7 @@ class _Build:
             pool.shutdown(wait=True, cancel_futures=True)
             if self.warm is not None:
                 self.warm.close()
+            preload.wait()  # no import outlives the build (a caller may fork next: the render)
         return self.conclude()
 
     def conclude(self) -> list[StepResult]:

@@ -363,6 +363,21 @@ def _alive(km) -> bool:
         return False
 
 
+def kill_kernels() -> None:
+    """Kill the kernels this process started (ipykernel children, and the fork server with
+    the kernels forked from it), by pid."""
+    from tillit.build.pipeline import forkserver
+
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with dask.distributed
+        return
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any("ipykernel" in part or forkserver.MODULE in part for part in child.cmdline()):
+                child.kill()
+
+
 def lower_priority() -> None:
     """Lower the calling thread's CPU priority by :data:`NICE` (Linux: per thread; a process
     started from it inherits it). Once lowered it cannot be raised again without privileges,
