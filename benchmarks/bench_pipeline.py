@@ -27,7 +27,9 @@ sets the number of cold builds), wall and CPU time (the kernels included), the r
 issue's targets (25 s, 0.5 s, 5 s) and to the cold build (with --compare-warm, also cold builds with
 `warm_kernels: false`, alternated with the others, and the ratio), and the share of the cold build's CPU time spent
 importing: each notebook's setup-cell imports timed in a fresh interpreter, plus the kernel
-start (ipykernel), against the cold build's CPU. The load average is printed: on a shared
+start (ipykernel), against the cold build's CPU; and the same share as the fork server pays it
+(ipykernel and the common modules once, each notebook's other imports in its kernel). The
+load average is printed: on a shared
 machine wall times are only comparable at the same load.
 """
 from __future__ import annotations
@@ -473,12 +475,26 @@ def book_builds(tmp: Path, repeat: int, report, summary: list[str], cold_runs: i
         report(f"  import i {name} (CPU, ny tolk)", f"{sec:.2f} s")
     report("  kjernestart (ipykernel + papermill, CPU) per notatbok", f"{kernel:.2f} s")
     # Lower bound: imports a notebook makes later (scipy.stats on first use) and the CLI's own are not in it.
-    report("importandel av kald byggings CPU-tid (oppsettcellene + kjernestart)",
+    report("importandel av kald byggings CPU-tid (oppsettcellene + kjernestart, hver i ny tolk)",
            f"{total / c_cpu:.0%}  ({total:.1f} av {c_cpu:.1f} s)")
+    # With the fork server (tillit.build.pipeline.forkserver) the kernels do not each pay for
+    # ipykernel and the common modules: the server imports them once, each kernel the rest.
+    from tillit.build.pipeline.warm import common_modules
+
+    common = "import ipykernel.kernelapp, ipykernel.ipkernel\n" + "".join(
+        f"import {m}\n" for m in common_modules([root / "notebooks" / f"{nb.name}.ipynb" for nb in spec.notebooks]))
+    server = _import_cpu(common)
+    rest = {nb.name: max(0.0, _import_cpu(common + setup_imports(root / "notebooks" / f"{nb.name}.ipynb")) - server)
+            for nb in spec.notebooks}
+    forked = server + sum(rest.values())
+    report("  gaffelserveren: felles import én gang (CPU)", f"{server:.2f} s")
+    report("importandel med gaffelserver (felles import én gang + hver notatboks resten)",
+           f"{forked / c_cpu:.0%}  ({forked:.1f} av {c_cpu:.1f} s; kjernenes egen oppstart etter gaffelen ikke med)")
     summary += [f"kald {c_wall:.1f} s / no-op {n_wall:.2f} s / redigert kapittel {e_wall:.2f} s (medianer, vegg; "
                 f"last {os.getloadavg()[0]:.1f})",
                 "mot målene (25 s / 0,5 s / 5 s): " + ", ".join(f"{k} x{v:.2f}" for k, v in ratio.items()),
-                f"importandel {total / c_cpu:.0%} av kald CPU-tid"]
+                f"importandel {total / c_cpu:.0%} av kald CPU-tid (hver kjerne i ny tolk), "
+                f"{forked / c_cpu:.0%} med gaffelserveren"]
 
 
 if __name__ == "__main__":
