@@ -231,7 +231,6 @@ def _reap(rep_w: int) -> None:
 def _run_kernel(request: dict, closing: list[int], started: int) -> int:
     """In the forked child: become the kernel ``python -m ipykernel_launcher`` would start."""
     os.setsid()  # as jupyter_client's start_new_session: signals reach the kernel's group
-    os.close(started)
     for fd in closing:
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -248,6 +247,7 @@ def _run_kernel(request: dict, closing: list[int], started: int) -> int:
     own = os.getpriority(os.PRIO_PROCESS, 0)
     if request.get("nice", 0) > own:
         os.setpriority(os.PRIO_PROCESS, 0, min(19, request["nice"]))
+    os.close(started)  # the server answers now: the kernel has its session, directory and priority
     if "numpy.random" in sys.modules:  # a fresh interpreter seeds it from the OS
         sys.modules["numpy.random"].seed()
     import ipykernel_launcher  # noqa: F401 - only its path, for sys.argv[0]
@@ -300,8 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
             request = json.loads(line)
-            # The pid is answered once the kernel has its own session: a signal the build
-            # sends its process group must not reach the server.
+            # The pid is answered once the kernel has its own session (a signal the build
+            # sends its process group must not reach the server), directory and priority.
             started_r, started_w = os.pipe()
             try:
                 pid = os.fork()
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                     sys.stderr.flush()
                     os._exit(code)
             os.close(started_w)
-            while os.read(started_r, 1):  # EOF: the child has called setsid (or died)
+            while os.read(started_r, 1):  # EOF: the child is set up (or died)
                 pass
             os.close(started_r)
             _send(rep_w, {"id": request["id"], "pid": pid})
