@@ -220,6 +220,12 @@ class WarmKernels:
         # back the warm-up of the longest chapter during the data step.
         return sum(not f.done() for n, f in self._warming.items() if n != ANY)
 
+    def _manager(self):
+        """A kernel manager for one of this build's kernels (forked when there is a server)."""
+        km = _manager_class()(kernel_name=KERNEL_NAME)
+        km.tillit_clients, km.tillit_forkserver = [], self.forkserver
+        return km
+
     def start(self, name: str, *, nice: bool = False) -> None:
         """Begin warming the kernel for step `name` (once per name); with `nice`, the kernel
         runs at lower priority (:func:`lower_priority`), also when its step runs in it."""
@@ -238,8 +244,7 @@ class WarmKernels:
         if nice:
             lower_priority()  # this thread's, so the kernel it starts inherits it
         try:
-            km = _manager_class()(kernel_name=KERNEL_NAME)
-            km.tillit_clients, km.tillit_forkserver = [], self.forkserver
+            km = self._manager()
             with self._lock:
                 self._starting[name] = km
             code = self._generic if name == ANY else setup_imports(self.notebooks / f"{name}.ipynb")
@@ -289,8 +294,7 @@ class WarmKernels:
             return None
         km = None
         try:
-            km = _manager_class()(kernel_name=KERNEL_NAME)
-            km.tillit_clients, km.tillit_forkserver = [], self.forkserver
+            km = self._manager()
             if asyncio.run(_warm_up(km, "", self.root, lambda: self._closed)):
                 return km
         except Exception:  # noqa: BLE001 - the step then starts its kernel itself
